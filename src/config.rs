@@ -1,0 +1,322 @@
+//! Typed configuration, read once from the environment (SPEC §4) and validated at
+//! start-up so that a typo stops the service with a message naming the variable.
+
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::security::AdminToken;
+use crate::store::StoreOptions;
+
+/// Where the data lives. Debug and Display never show a PostgreSQL password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (SQLite creates it on first use).
+    Sqlite(String),
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub const DEFAULT_SQLITE: &str = "revokd.db";
+
+    /// `sqlite://PATH`, `sqlite:PATH`, a plain path, or `postgres://…`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            let url = Url::parse(raw).map_err(|e| format!("not a valid PostgreSQL URL: {e}"))?;
+            if url.host_str().is_none_or(str::is_empty) && !raw.contains("host=") {
+                return Err("a PostgreSQL URL needs a host, e.g. postgres://user@127.0.0.1:5432/revokd".into());
+            }
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        if path.is_empty() {
+            return Err("empty database path".into());
+        }
+        if path.contains("://") {
+            return Err("unsupported scheme: use sqlite://PATH, a plain file path, or postgres://…".into());
+        }
+        if path == ":memory:" || path.contains("mode=memory") {
+            return Err("an in-memory SQLite database cannot be shared by the writer and readers: give a file path".into());
+        }
+        Ok(Self::Sqlite(path.to_owned()))
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{path}"),
+            Self::Postgres(raw) => match Url::parse(raw) {
+                Ok(mut url) => {
+                    if url.password().is_some() {
+                        let _ = url.set_password(Some("***"));
+                    }
+                    write!(f, "{url}")
+                }
+                Err(_) => f.write_str("postgres://(unparsable)"),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// A certificate chain and private key, both PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database: DatabaseUrl,
+    /// `None`: the operator API answers 401 to everyone; the CLI still works.
+    pub admin_token: Option<AdminToken>,
+    /// Base URL advertised in metadata instead of the address a request reached.
+    pub public_url: Option<Url>,
+    pub require_post: bool,
+    /// Refuse plain-HTTP requests (unless a proxy says `X-Forwarded-Proto: https`).
+    pub require_https: bool,
+    pub tls: Option<TlsFiles>,
+    pub log_format: LogFormat,
+    pub store: StoreOptions,
+    /// HTTP worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: DatabaseUrl::Sqlite(DatabaseUrl::DEFAULT_SQLITE.into()),
+            admin_token: None,
+            public_url: None,
+            require_post: true,
+            require_https: false,
+            tls: None,
+            log_format: LogFormat::Text,
+            store: StoreOptions::default(),
+            workers: None,
+        }
+    }
+}
+
+/// A configuration mistake, naming the variable and what was wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds settings from any variable source (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let var = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty()).map(|v| (name, v));
+
+        let listen = match var("REVOKD_LISTEN") {
+            Some((name, v)) => parse_listen(&v).map_err(|p| err(name, p))?,
+            None => defaults.listen,
+        };
+        let database = match var("DATABASE_URL") {
+            Some((name, v)) => DatabaseUrl::parse(&v).map_err(|p| err(name, p))?,
+            None => defaults.database,
+        };
+        let admin_token = match var("REVOKD_ADMIN_TOKEN") {
+            Some((_, v)) => Some(AdminToken::new(v)),
+            None => None,
+        };
+        let public_url = match var("REVOKD_PUBLIC_URL") {
+            Some((name, v)) => Some(parse_public_url(&v).map_err(|p| err(name, p))?),
+            None => None,
+        };
+        let require_post = flag(var("REVOKD_REQUIRE_POST"), defaults.require_post)?;
+        let require_https = flag(var("REVOKD_REQUIRE_HTTPS"), defaults.require_https)?;
+        let tls = match (var("REVOKD_TLS_CERT"), var("REVOKD_TLS_KEY")) {
+            (None, None) => None,
+            (Some((_, cert)), Some((_, key))) => Some(TlsFiles {
+                cert: readable_file("REVOKD_TLS_CERT", cert)?,
+                key: readable_file("REVOKD_TLS_KEY", key)?,
+            }),
+            (Some(_), None) => return Err(err("REVOKD_TLS_KEY", "REVOKD_TLS_CERT is set, so the key is required too")),
+            (None, Some(_)) => return Err(err("REVOKD_TLS_CERT", "REVOKD_TLS_KEY is set, so the certificate is required too")),
+        };
+        let log_format = match var("REVOKD_LOG_FORMAT") {
+            Some((name, v)) => match v.trim().to_ascii_lowercase().as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                _ => return Err(err(name, format!("{v:?}: expected `text` or `json`"))),
+            },
+            None => defaults.log_format,
+        };
+        let mut store = defaults.store;
+        if let Some((name, v)) = var("REVOKD_DB_POOL_SIZE") {
+            store.pool_size = positive(name, &v, 1024)?;
+        }
+        if let Some((name, v)) = var("REVOKD_DB_WAIT_TIMEOUT_MS") {
+            store.wait_timeout = Duration::from_millis(positive(name, &v, 600_000)? as u64);
+        }
+        let workers = match var("REVOKD_WORKERS") {
+            Some((name, v)) => Some(positive(name, &v, 1024)?),
+            None => defaults.workers,
+        };
+        Ok(Self {
+            listen,
+            database,
+            admin_token,
+            public_url,
+            require_post,
+            require_https,
+            tls,
+            log_format,
+            store,
+            workers,
+        })
+    }
+}
+
+fn err(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+fn parse_listen(raw: &str) -> Result<SocketAddr, String> {
+    let raw = raw.trim();
+    if let Ok(addr) = raw.parse() {
+        return Ok(addr);
+    }
+    let mut resolved = raw
+        .to_socket_addrs()
+        .map_err(|e| format!("{raw:?} is not HOST:PORT (e.g. 127.0.0.1:8080): {e}"))?;
+    resolved
+        .next()
+        .ok_or_else(|| format!("{raw:?} resolves to no address"))
+}
+
+fn parse_public_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not an absolute URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{raw:?} must be an http or https URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{raw:?} must not carry a query or fragment"));
+    }
+    Ok(url)
+}
+
+fn flag(value: Option<(&'static str, String)>, default: bool) -> Result<bool, ConfigError> {
+    let Some((name, v)) = value else {
+        return Ok(default);
+    };
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(err(name, format!("{v:?}: expected true or false"))),
+    }
+}
+
+fn positive(name: &'static str, raw: &str, max: usize) -> Result<usize, ConfigError> {
+    match raw.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(err(name, format!("{raw:?}: expected a whole number from 1 to {max}"))),
+    }
+}
+
+fn readable_file(name: &'static str, path: String) -> Result<PathBuf, ConfigError> {
+    let path = PathBuf::from(path);
+    std::fs::File::open(&path).map_err(|e| err(name, format!("cannot read {}: {e}", path.display())))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_loopback_8080() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(s.database, DatabaseUrl::Sqlite("revokd.db".into()));
+        assert!(s.require_post);
+        assert!(!s.require_https);
+        assert!(s.admin_token.is_none());
+    }
+
+    #[test]
+    fn database_url_forms() {
+        assert_eq!(DatabaseUrl::parse("sqlite:///var/lib/revokd.db").unwrap(), DatabaseUrl::Sqlite("/var/lib/revokd.db".into()));
+        assert_eq!(DatabaseUrl::parse("sqlite://data.db").unwrap(), DatabaseUrl::Sqlite("data.db".into()));
+        assert_eq!(DatabaseUrl::parse("./x.db").unwrap(), DatabaseUrl::Sqlite("./x.db".into()));
+        assert!(matches!(DatabaseUrl::parse("postgres://u@127.0.0.1/db").unwrap(), DatabaseUrl::Postgres(_)));
+        assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
+        assert!(DatabaseUrl::parse(":memory:").is_err());
+        assert!(DatabaseUrl::parse("postgres://").is_err());
+    }
+
+    #[test]
+    fn postgres_password_never_displayed() {
+        let url = DatabaseUrl::parse("postgres://revokd:hunter22@db.internal:5432/revokd").unwrap();
+        assert!(!format!("{url}").contains("hunter22"));
+        assert!(!format!("{url:?}").contains("hunter22"));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let e = settings(&[("REVOKD_LISTEN", "not an address")]).unwrap_err();
+        assert_eq!(e.variable, "REVOKD_LISTEN");
+        let e = settings(&[("DATABASE_URL", "mysql://x@y/z")]).unwrap_err();
+        assert_eq!(e.variable, "DATABASE_URL");
+        assert!(e.to_string().starts_with("invalid DATABASE_URL:"));
+        let e = settings(&[("REVOKD_REQUIRE_POST", "maybe")]).unwrap_err();
+        assert_eq!(e.variable, "REVOKD_REQUIRE_POST");
+        let e = settings(&[("REVOKD_TLS_CERT", "/nonexistent/cert.pem")]).unwrap_err();
+        assert_eq!(e.variable, "REVOKD_TLS_KEY");
+        let e = settings(&[("REVOKD_PUBLIC_URL", "https://x.example/?a=b")]).unwrap_err();
+        assert_eq!(e.variable, "REVOKD_PUBLIC_URL");
+        let e = settings(&[("REVOKD_DB_POOL_SIZE", "0")]).unwrap_err();
+        assert_eq!(e.variable, "REVOKD_DB_POOL_SIZE");
+    }
+
+    #[test]
+    fn flags_and_formats_parse() {
+        let s = settings(&[("REVOKD_REQUIRE_POST", "false"), ("REVOKD_LOG_FORMAT", "JSON"), ("REVOKD_LISTEN", "0.0.0.0:9000")]).unwrap();
+        assert!(!s.require_post);
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.listen.port(), 9000);
+    }
+}

@@ -1,0 +1,10 @@
+//! Pure types and rules of revokd's model: no I/O here. A value of one of these
+//! types has been validated once, at the edge, and needs no checking again.
+
+mod client;
+mod names;
+mod settings;
+
+pub use client::{ClientType, GrantType};
+pub use names::{ClientId, DomainName, NameError, Scope, Scopes, Username};
+pub use settings::DomainSettings;

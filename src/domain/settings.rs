@@ -1,0 +1,30 @@
+//! Per-domain settings (SPEC §2, §3.7).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainSettings {
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub public_clients_can_revoke: bool,
+}
+
+impl DomainSettings {
+    /// Ten years: long enough for any real TTL, short enough that `now + ttl` in
+    /// microseconds stays far from overflow.
+    pub const MAX_TTL_SECS: i64 = 10 * 365 * 24 * 3600;
+
+    pub fn ttl_is_valid(secs: i64) -> bool {
+        (1..=Self::MAX_TTL_SECS).contains(&secs)
+    }
+}
+
+impl Default for DomainSettings {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 3600,
+            refresh_token_ttl_secs: 14 * 24 * 3600,
+            public_clients_can_revoke: true,
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The store: one query path over SQLite and PostgreSQL.
+//!
+//! Store functions take a [`Db`] (a borrowed connection of either backend) and write
+//! each diesel query once; the [`on_db!`] macro instantiates it for both connection
+//! types. [`Store::read`] lends a pooled connection; [`Store::write`] runs a closure in
+//! one transaction, which on SQLite means the single writer thread and its group commit
+//! (see `writer.rs` and DESIGN.md).
+
+pub mod audit;
+pub mod clients;
+pub mod domains;
+mod error;
+pub mod migrations;
+pub mod models;
+mod pool;
+pub mod schema;
+mod sqlite;
+pub mod users;
+mod writer;
+
+use std::time::Duration;
+
+use diesel_async::AsyncPgConnection;
+use futures_util::future::BoxFuture;
+
+pub use error::StoreError;
+pub use sqlite::SqliteConn;
+
+use crate::config::DatabaseUrl;
+
+/// A borrowed connection of either backend, handed to store functions.
+pub enum Db<'c> {
+    Postgres(&'c mut AsyncPgConnection),
+    Sqlite(&'c mut SqliteConn),
+}
+
+/// Runs the same diesel expression on whichever connection `$db` holds:
+/// `on_db!(db, |conn| query.get_result(conn).await)`.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            $crate::store::Db::Postgres(inner) => {
+                let $conn = &mut **inner;
+                $body
+            }
+            $crate::store::Db::Sqlite(inner) => {
+                let $conn = &mut **inner;
+                $body
+            }
+        }
+    };
+}
+
+/// Which backend a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Pool sizing and the longest a request waits for the store before it is told 503.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub pool_size: usize,
+    pub wait_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 16,
+            wait_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// A store operation: gets a connection, returns a future that borrows it.
+pub trait Operation<T>: for<'c> FnOnce(Db<'c>) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static {}
+impl<T, F> Operation<T> for F where
+    F: for<'c> FnOnce(Db<'c>) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static
+{
+}
+
+/// Cheap to clone: every clone shares the same pools and writer.
+#[derive(Clone)]
+pub struct Store {
+    inner: pool::Pools,
+}
+
+impl Store {
+    /// Connects to the database, runs pending migrations, and starts the SQLite writer.
+    pub async fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Self, StoreError> {
+        migrations::run_pending(url).await?;
+        Ok(Self {
+            inner: pool::Pools::connect(url, options).await?,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.inner.backend()
+    }
+
+    /// Runs `op` on a pooled connection, outside any explicit transaction.
+    pub async fn read<T: Send + 'static>(&self, op: impl Operation<T>) -> Result<T, StoreError> {
+        self.inner.read(op).await
+    }
+
+    /// Runs `op` in one transaction; `Ok` only once that transaction is durable.
+    /// If `op` fails, nothing it wrote remains.
+    pub async fn write<T: Send + 'static>(&self, op: impl Operation<T>) -> Result<T, StoreError> {
+        self.inner.write(op).await
+    }
+
+    /// One round trip to the database (readiness probe).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|mut db| {
+            Box::pin(async move {
+                use diesel::dsl::sql;
+                use diesel::sql_types::Integer;
+                use diesel_async::RunQueryDsl;
+                let one: i32 = on_db!(&mut db, |conn| diesel::select(sql::<Integer>("1"))
+                    .get_result(conn)
+                    .await)?;
+                debug_assert_eq!(one, 1);
+                Ok(())
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,126 @@
+//! Diesel's view of the tables in `migrations/`. Written by hand so one definition
+//! serves both backends: only types that mean the same on SQLite and PostgreSQL
+//! (BigInt, Text, Binary, Bool) appear here. `tests/store_schema.rs` checks it
+//! against the migrated databases.
+
+diesel::table! {
+    domains (id) {
+        id -> BigInt,
+        name -> Text,
+        access_token_ttl_secs -> BigInt,
+        refresh_token_ttl_secs -> BigInt,
+        public_clients_can_revoke -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    clients (id) {
+        domain_id -> BigInt,
+        id -> BigInt,
+        client_id -> Text,
+        client_type -> Text,
+        secret_hash -> Nullable<Binary>,
+        grant_types -> Text,
+        scopes -> Text,
+        domain_admin -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        domain_id -> BigInt,
+        id -> BigInt,
+        username -> Text,
+        password_hash -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        domain_id -> BigInt,
+        id -> BigInt,
+        user_ref -> BigInt,
+        client_ref -> BigInt,
+        scopes -> Text,
+        granted_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    signing_keys (id) {
+        domain_id -> BigInt,
+        id -> BigInt,
+        kid -> Text,
+        algorithm -> Text,
+        private_key -> Binary,
+        public_jwk -> Text,
+        created_at -> BigInt,
+        retired_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    token_families (id) {
+        domain_id -> BigInt,
+        id -> BigInt,
+        client_ref -> BigInt,
+        user_ref -> Nullable<BigInt>,
+        consent_ref -> Nullable<BigInt>,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    tokens (id) {
+        domain_id -> BigInt,
+        id -> BigInt,
+        kind -> Text,
+        token_hash -> Binary,
+        jti -> Text,
+        family_ref -> Nullable<BigInt>,
+        parent_ref -> Nullable<BigInt>,
+        client_ref -> BigInt,
+        user_ref -> Nullable<BigInt>,
+        consent_ref -> Nullable<BigInt>,
+        scopes -> Text,
+        issued_at -> BigInt,
+        expires_at -> BigInt,
+        rotated_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+        revoked_by -> Nullable<Text>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        domain_id -> BigInt,
+        id -> BigInt,
+        occurred_at -> BigInt,
+        action -> Text,
+        actor -> Text,
+        request_id -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    domains,
+    clients,
+    users,
+    consents,
+    signing_keys,
+    token_families,
+    tokens,
+    audit_events,
+);

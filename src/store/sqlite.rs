@@ -1,0 +1,59 @@
+//! SQLite connections: how they are opened and how their queries run.
+//!
+//! Every SQLite connection is a `SyncConnectionWrapper` whose "blocking" work runs
+//! inline on the calling thread. An indexed SQLite read takes microseconds, less than
+//! a hand-off to tokio's blocking pool would; the writer has a thread of its own, so
+//! blocking it is the point.
+
+use std::error::Error;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, SqliteConnection};
+use diesel_async::sync_connection_wrapper::{SpawnBlocking, SyncConnectionWrapper};
+use futures_util::future::BoxFuture;
+
+use super::StoreError;
+
+/// Runs the wrapped connection's work on the calling thread.
+pub struct Inline;
+
+impl SpawnBlocking for Inline {
+    fn spawn_blocking<'a, R>(
+        &mut self,
+        task: impl FnOnce() -> R + Send + 'static,
+    ) -> BoxFuture<'a, Result<R, Box<dyn Error + Send + Sync + 'static>>>
+    where
+        R: Send + 'static,
+    {
+        Box::pin(std::future::ready(Ok(task())))
+    }
+
+    fn get_runtime() -> Self {
+        Inline
+    }
+}
+
+/// The async face of one SQLite connection.
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, Inline>;
+
+/// Settings every connection needs. `busy_timeout` lets a reader wait out a
+/// checkpoint instead of failing; `foreign_keys` is off by default in SQLite.
+const COMMON_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+
+/// Opens the one connection that writes. WAL lets readers run beside it;
+/// `synchronous = FULL` makes every commit durable before it returns.
+pub fn open_writer(path: &str) -> Result<SqliteConnection, StoreError> {
+    let mut conn = SqliteConnection::establish(path)?;
+    conn.batch_execute(COMMON_PRAGMAS)?;
+    conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
+    Ok(conn)
+}
+
+/// Opens a read-only connection for the reader pool.
+pub fn open_reader(path: &str) -> Result<SqliteConn, diesel::ConnectionError> {
+    let mut conn = SqliteConnection::establish(path)?;
+    conn.batch_execute(COMMON_PRAGMAS)
+        .and_then(|()| conn.batch_execute("PRAGMA query_only = ON;"))
+        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    Ok(SyncConnectionWrapper::with_runtime(conn, Inline))
+}

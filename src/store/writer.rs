@@ -1,0 +1,161 @@
+//! The SQLite writer: one connection on its own thread owns every write, and commits
+//! them in groups.
+//!
+//! SQLite allows one writer at a time; several connections writing would fight over
+//! the lock (`SQLITE_BUSY`). Instead, writes queue here. The writer takes everything
+//! waiting (up to [`MAX_BATCH`]), runs each operation inside its own savepoint of one
+//! `BEGIN IMMEDIATE` transaction, commits once, and only then answers each caller. A
+//! failed operation rolls back to its savepoint without touching its neighbours; a
+//! failed commit fails every operation of the batch (503, never a false success).
+
+use std::panic::AssertUnwindSafe;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, TransactionManager};
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use tokio::sync::{mpsc, oneshot};
+
+use super::sqlite::{self, Inline, SqliteConn};
+use super::{Db, Operation, StoreError};
+
+/// The most operations one commit carries: enough to amortize the fsync, small enough
+/// that the first caller of a batch does not wait long for the last.
+const MAX_BATCH: usize = 256;
+/// Writes waiting beyond this make callers wait (back-pressure) rather than grow memory.
+const QUEUE_DEPTH: usize = 4096;
+
+type Delivery = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// What a job leaves once it has run: whether it succeeded, and how to answer its
+/// caller once the commit's fate is known.
+type Ran = (bool, Delivery);
+type Job = Box<dyn for<'c> FnOnce(Db<'c>) -> BoxFuture<'c, Ran> + Send>;
+type TxManager = <SqliteConn as AsyncConnection>::TransactionManager;
+
+#[derive(Clone)]
+pub(super) struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Opens the writer connection and starts its thread; fails if the file cannot
+    /// be opened.
+    pub(super) async fn start(path: String) -> Result<Self, StoreError> {
+        let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
+        let (opened_tx, opened) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = opened_tx.send(Err(StoreError::Internal(e.to_string())));
+                        return;
+                    }
+                };
+                match sqlite::open_writer(&path) {
+                    Ok(conn) => {
+                        let _ = opened_tx.send(Ok(()));
+                        runtime.block_on(run(path, wrap(conn), queue));
+                    }
+                    Err(e) => {
+                        let _ = opened_tx.send(Err(e));
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Internal(format!("cannot start the SQLite writer: {e}")))?;
+        opened
+            .await
+            .map_err(|_| StoreError::Internal("the SQLite writer died at start-up".into()))??;
+        Ok(Self { jobs })
+    }
+
+    /// Queues `op` and waits until the batch holding it has committed.
+    pub(super) async fn submit<T: Send + 'static>(&self, op: impl Operation<T>) -> Result<T, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |db| {
+            Box::pin(async move {
+                let result = op(db).await;
+                let succeeded = result.is_ok();
+                let deliver: Delivery = Box::new(move |committed| {
+                    // The caller may have gone away (request cancelled); nothing to do then.
+                    let _ = answer.send(committed.and(result));
+                });
+                (succeeded, deliver)
+            })
+        });
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| StoreError::unavailable("the SQLite writer has stopped"))?;
+        // A dropped sender means the job never ran to the end (its batch could not begin,
+        // or it panicked): nothing of it was committed.
+        answered
+            .await
+            .map_err(|_| StoreError::unavailable("the write was not carried out"))?
+    }
+}
+
+fn wrap(conn: diesel::SqliteConnection) -> SqliteConn {
+    SyncConnectionWrapper::with_runtime(conn, Inline)
+}
+
+async fn run(path: String, mut conn: SqliteConn, mut queue: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        if let Err(error) = commit_batch(&mut conn, batch.drain(..)).await {
+            tracing::error!(%error, "SQLite batch failed; reopening the writer connection");
+            // Whatever state the failure left behind (an open transaction, a broken
+            // transaction manager) must not leak into the next batch.
+            match sqlite::open_writer(&path) {
+                Ok(fresh) => conn = wrap(fresh),
+                Err(error) => tracing::error!(%error, "cannot reopen the SQLite writer; keeping the old connection"),
+            }
+        }
+    }
+}
+
+/// Runs one batch in one transaction and answers every caller after the commit.
+async fn commit_batch(conn: &mut SqliteConn, jobs: impl Iterator<Item = Job>) -> Result<(), StoreError> {
+    conn.spawn_blocking(|inner| AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE"))
+        .await?;
+    let mut deliveries = Vec::new();
+    for job in jobs {
+        if let Err(error) = TxManager::begin_transaction(conn).await {
+            abort(conn).await;
+            return Err(error.into());
+        }
+        let ran = AssertUnwindSafe(job(Db::Sqlite(conn))).catch_unwind().await;
+        let savepoint = match ran {
+            Ok((true, deliver)) => {
+                deliveries.push(deliver);
+                TxManager::commit_transaction(conn).await
+            }
+            Ok((false, deliver)) => {
+                deliveries.push(deliver);
+                TxManager::rollback_transaction(conn).await
+            }
+            Err(_) => {
+                tracing::error!("a store operation panicked; its savepoint is rolled back");
+                TxManager::rollback_transaction(conn).await
+            }
+        };
+        if let Err(error) = savepoint {
+            abort(conn).await;
+            let error = StoreError::from(error);
+            deliveries.into_iter().for_each(|deliver| deliver(Err(error.clone())));
+            return Err(error);
+        }
+    }
+    let committed = TxManager::commit_transaction(conn).await.map_err(StoreError::from);
+    deliveries.into_iter().for_each(|deliver| deliver(committed.clone()));
+    committed
+}
+
+async fn abort(conn: &mut SqliteConn) {
+    if TxManager::rollback_transaction(conn).await.is_err() {
+        // The transaction manager lost track; make sure SQLite itself is out of it.
+        let _ = conn.spawn_blocking(|inner| inner.batch_execute("ROLLBACK")).await;
+    }
+}
