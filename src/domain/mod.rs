@@ -5,6 +5,6 @@ mod client;
 mod names;
 mod settings;
 
-pub use client::{ClientType, GrantType};
+pub use client::{ClientSpec, ClientType, GrantType};
 pub use names::{ClientId, DomainName, NameError, Scope, Scopes, Username};
-pub use settings::DomainSettings;
+pub use settings::{DomainSettings, SettingsPatch};

@@ -28,3 +28,14 @@ impl Default for DomainSettings {
         }
     }
 }
+
+/// A change to some of a domain's settings; `None` keeps the current value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SettingsPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_ttl_secs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_ttl_secs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_clients_can_revoke: Option<bool>,
+}

@@ -57,10 +57,12 @@ fn apply<C>(conn: &mut C, migrations: EmbeddedMigrations, direction: Direction) 
 where
     C: MigrationHarness<C::Backend> + diesel::Connection,
 {
-    let versions: Vec<MigrationVersion<'static>> = match direction {
+    let versions: Result<Vec<MigrationVersion<'_>>, _> = match direction {
         Direction::Up => conn.run_pending_migrations(migrations),
         Direction::DownAll => conn.revert_all_migrations(migrations),
+    };
+    match versions {
+        Ok(versions) => Ok(versions.iter().map(ToString::to_string).collect()),
+        Err(e) => Err(StoreError::Internal(format!("migration failed: {e}"))),
     }
-    .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
-    Ok(versions.iter().map(ToString::to_string).collect())
 }

@@ -1,0 +1,421 @@
+//! Operator tasks: managing domains, clients and users, and reading the audit trail.
+//!
+//! The operator API and the CLI both call this service, so a domain created either way
+//! is the same domain with the same audit event. Each change and its audit event are
+//! written in one transaction.
+
+mod views;
+
+use serde_json::json;
+
+pub use views::{AuditEvent, Client, CreatedClient, Domain, User};
+
+use crate::clock::Clock;
+use crate::domain::{ClientId, ClientSpec, DomainName, DomainSettings, SettingsPatch, Username};
+use crate::security::{ClientSecret, Password, hash_password};
+use crate::store::models::{DomainChanges, NewAuditEvent, NewClient, NewDomain, NewUser};
+use crate::store::{Db, Store, StoreError, audit, clients, domains, users};
+
+/// Who asked for a change, for the audit trail.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// `operator` for the operator API, `cli` for the command line.
+    pub name: &'static str,
+    /// The request id of the HTTP request, when there is one.
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    pub fn operator(request_id: Option<String>) -> Self {
+        Self {
+            name: "operator",
+            request_id,
+        }
+    }
+
+    pub fn cli() -> Self {
+        Self {
+            name: "cli",
+            request_id: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// Audit events kept per answer at most.
+pub const MAX_AUDIT_LIMIT: i64 = 1000;
+
+#[derive(Clone)]
+pub struct Admin {
+    store: Store,
+    clock: Clock,
+}
+
+impl Admin {
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Self { store, clock }
+    }
+
+    pub async fn create_domain(&self, name: DomainName, settings: DomainSettings, actor: Actor) -> Result<Domain, AdminError> {
+        let now = self.clock.now();
+        let missing = name.clone();
+        let row = self
+            .store
+            .write(move |mut db| {
+                Box::pin(async move {
+                    let row = domains::insert(
+                        &mut db,
+                        &NewDomain {
+                            name: name.as_str(),
+                            access_token_ttl_secs: settings.access_token_ttl_secs,
+                            refresh_token_ttl_secs: settings.refresh_token_ttl_secs,
+                            public_clients_can_revoke: settings.public_clients_can_revoke,
+                            created_at: now,
+                            updated_at: now,
+                        },
+                    )
+                    .await?;
+                    record(&mut db, row.id, now, "domain.created", &actor, json!({ "settings": settings })).await?;
+                    Ok(row)
+                })
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => AdminError::Conflict(format!("identity domain '{missing}' already exists")),
+                other => AdminError::Store(other),
+            })?;
+        Ok(row.into())
+    }
+
+    pub async fn list_domains(&self) -> Result<Vec<Domain>, AdminError> {
+        let rows = self
+            .store
+            .read(|mut db| Box::pin(async move { domains::list(&mut db).await }))
+            .await
+            .map_err(AdminError::Store)?;
+        Ok(rows.into_iter().map(Domain::from).collect())
+    }
+
+    pub async fn get_domain(&self, name: &DomainName) -> Result<Domain, AdminError> {
+        let lookup = name.clone();
+        self.store
+            .read(move |mut db| Box::pin(async move { domains::find_by_name(&mut db, lookup.as_str()).await }))
+            .await
+            .map_err(AdminError::Store)?
+            .map(Domain::from)
+            .ok_or_else(|| domain_not_found(name))
+    }
+
+    pub async fn update_domain(&self, name: &DomainName, patch: SettingsPatch, actor: Actor) -> Result<Domain, AdminError> {
+        let now = self.clock.now();
+        let lookup = name.clone();
+        let row = self
+            .store
+            .write(move |mut db| {
+                Box::pin(async move {
+                    let id = domain_id(&mut db, &lookup).await?;
+                    let changes = DomainChanges {
+                        access_token_ttl_secs: patch.access_token_ttl_secs,
+                        refresh_token_ttl_secs: patch.refresh_token_ttl_secs,
+                        public_clients_can_revoke: patch.public_clients_can_revoke,
+                        updated_at: now,
+                    };
+                    let row = domains::update(&mut db, id, &changes).await?;
+                    record(&mut db, id, now, "domain.updated", &actor, json!({ "changes": patch })).await?;
+                    Ok(row)
+                })
+            })
+            .await
+            .map_err(|e| not_found_as(e, || domain_not_found(name)))?;
+        Ok(row.into())
+    }
+
+    /// Deletes the domain with every client, user, consent, key, token and audit event
+    /// it holds. The deletion itself is logged, since the domain's audit trail goes too.
+    pub async fn delete_domain(&self, name: &DomainName, actor: Actor) -> Result<(), AdminError> {
+        let lookup = name.clone();
+        self.store
+            .write(move |mut db| {
+                Box::pin(async move {
+                    let id = domain_id(&mut db, &lookup).await?;
+                    domains::delete(&mut db, id).await?;
+                    Ok(())
+                })
+            })
+            .await
+            .map_err(|e| not_found_as(e, || domain_not_found(name)))?;
+        tracing::info!(domain = %name, actor = actor.name, request_id = actor.request_id.as_deref(), "identity domain deleted");
+        Ok(())
+    }
+
+    pub async fn create_client(&self, domain: &DomainName, spec: ClientSpec, actor: Actor) -> Result<CreatedClient, AdminError> {
+        let grant_types = spec.checked_grant_types().map_err(AdminError::Invalid)?;
+        let secret = match spec.client_type {
+            crate::domain::ClientType::Confidential => Some(ClientSecret::generate()),
+            crate::domain::ClientType::Public => None,
+        };
+        let secret_hash = secret.as_ref().map(|s| s.digest());
+        let now = self.clock.now();
+        let lookup = domain.clone();
+        let client_id = spec.client_id.clone();
+        let row = self
+            .store
+            .write(move |mut db| {
+                Box::pin(async move {
+                    let domain_id = domain_id(&mut db, &lookup).await?;
+                    let grants: Vec<&str> = grant_types.iter().map(|g| g.as_str()).collect();
+                    let row = clients::insert(
+                        &mut db,
+                        &NewClient {
+                            domain_id,
+                            client_id: spec.client_id.as_str(),
+                            client_type: spec.client_type.as_str(),
+                            secret_hash: secret_hash.as_ref().map(|d| d.as_bytes().as_slice()),
+                            grant_types: &grants.join(" "),
+                            scopes: &spec.scopes.to_space_separated(),
+                            domain_admin: spec.domain_admin,
+                            created_at: now,
+                            updated_at: now,
+                        },
+                    )
+                    .await?;
+                    let view = Client::from(row.clone());
+                    record(&mut db, domain_id, now, "client.created", &actor, json!(view)).await?;
+                    Ok(row)
+                })
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => {
+                    AdminError::Conflict(format!("client '{client_id}' already exists in identity domain '{domain}'"))
+                }
+                other => not_found_as(other, || domain_not_found(domain)),
+            })?;
+        Ok(CreatedClient {
+            client: row.into(),
+            client_secret: secret,
+        })
+    }
+
+    pub async fn list_clients(&self, domain: &DomainName) -> Result<Vec<Client>, AdminError> {
+        let lookup = domain.clone();
+        let rows = self
+            .store
+            .read(move |mut db| {
+                Box::pin(async move {
+                    let id = domain_id(&mut db, &lookup).await?;
+                    clients::list(&mut db, id).await
+                })
+            })
+            .await
+            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
+        Ok(rows.into_iter().map(Client::from).collect())
+    }
+
+    pub async fn get_client(&self, domain: &DomainName, client_id: &ClientId) -> Result<Client, AdminError> {
+        let (lookup, wanted) = (domain.clone(), client_id.clone());
+        let row = self
+            .store
+            .read(move |mut db| {
+                Box::pin(async move {
+                    let id = domain_id(&mut db, &lookup).await?;
+                    clients::find(&mut db, id, wanted.as_str()).await
+                })
+            })
+            .await
+            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
+        row.map(Client::from)
+            .ok_or_else(|| AdminError::NotFound(format!("no client '{client_id}' in identity domain '{domain}'")))
+    }
+
+    /// Deletes a client with its consents and tokens.
+    pub async fn delete_client(&self, domain: &DomainName, client_id: &ClientId, actor: Actor) -> Result<(), AdminError> {
+        let now = self.clock.now();
+        let (lookup, wanted) = (domain.clone(), client_id.clone());
+        let deleted = self
+            .store
+            .write(move |mut db| {
+                Box::pin(async move {
+                    let id = domain_id(&mut db, &lookup).await?;
+                    let deleted = clients::delete(&mut db, id, wanted.as_str()).await?;
+                    if deleted {
+                        record(&mut db, id, now, "client.deleted", &actor, json!({ "client_id": wanted })).await?;
+                    }
+                    Ok(deleted)
+                })
+            })
+            .await
+            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
+        if deleted {
+            Ok(())
+        } else {
+            Err(AdminError::NotFound(format!("no client '{client_id}' in identity domain '{domain}'")))
+        }
+    }
+
+    pub async fn create_user(&self, domain: &DomainName, username: Username, password: Password, actor: Actor) -> Result<User, AdminError> {
+        // Argon2 takes tens of milliseconds of CPU: keep it off the async threads.
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| AdminError::Store(StoreError::Internal(format!("password hashing task failed: {e}"))))?
+            .map_err(|e| AdminError::Store(StoreError::Internal(e)))?;
+        let now = self.clock.now();
+        let lookup = domain.clone();
+        let name = username.clone();
+        let row = self
+            .store
+            .write(move |mut db| {
+                Box::pin(async move {
+                    let domain_id = domain_id(&mut db, &lookup).await?;
+                    let row = users::insert(
+                        &mut db,
+                        &NewUser {
+                            domain_id,
+                            username: name.as_str(),
+                            password_hash: &hash.0,
+                            created_at: now,
+                            updated_at: now,
+                        },
+                    )
+                    .await?;
+                    record(&mut db, domain_id, now, "user.created", &actor, json!({ "username": name })).await?;
+                    Ok(row)
+                })
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => {
+                    AdminError::Conflict(format!("user '{username}' already exists in identity domain '{domain}'"))
+                }
+                other => not_found_as(other, || domain_not_found(domain)),
+            })?;
+        Ok(row.into())
+    }
+
+    pub async fn list_users(&self, domain: &DomainName) -> Result<Vec<User>, AdminError> {
+        let lookup = domain.clone();
+        let rows = self
+            .store
+            .read(move |mut db| {
+                Box::pin(async move {
+                    let id = domain_id(&mut db, &lookup).await?;
+                    users::list(&mut db, id).await
+                })
+            })
+            .await
+            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
+        Ok(rows.into_iter().map(User::from).collect())
+    }
+
+    pub async fn get_user(&self, domain: &DomainName, username: &Username) -> Result<User, AdminError> {
+        let (lookup, wanted) = (domain.clone(), username.clone());
+        let row = self
+            .store
+            .read(move |mut db| {
+                Box::pin(async move {
+                    let id = domain_id(&mut db, &lookup).await?;
+                    users::find(&mut db, id, wanted.as_str()).await
+                })
+            })
+            .await
+            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
+        row.map(User::from)
+            .ok_or_else(|| AdminError::NotFound(format!("no user '{username}' in identity domain '{domain}'")))
+    }
+
+    /// Deletes a user with their consents and tokens.
+    pub async fn delete_user(&self, domain: &DomainName, username: &Username, actor: Actor) -> Result<(), AdminError> {
+        let now = self.clock.now();
+        let (lookup, wanted) = (domain.clone(), username.clone());
+        let deleted = self
+            .store
+            .write(move |mut db| {
+                Box::pin(async move {
+                    let id = domain_id(&mut db, &lookup).await?;
+                    let deleted = users::delete(&mut db, id, wanted.as_str()).await?;
+                    if deleted {
+                        record(&mut db, id, now, "user.deleted", &actor, json!({ "username": wanted })).await?;
+                    }
+                    Ok(deleted)
+                })
+            })
+            .await
+            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
+        if deleted {
+            Ok(())
+        } else {
+            Err(AdminError::NotFound(format!("no user '{username}' in identity domain '{domain}'")))
+        }
+    }
+
+    /// The newest `limit` events of a domain (1 to [`MAX_AUDIT_LIMIT`]), newest first.
+    pub async fn audit(&self, domain: &DomainName, limit: i64) -> Result<Vec<AuditEvent>, AdminError> {
+        if !(1..=MAX_AUDIT_LIMIT).contains(&limit) {
+            return Err(AdminError::Invalid(format!("limit must be from 1 to {MAX_AUDIT_LIMIT}")));
+        }
+        let lookup = domain.clone();
+        let rows = self
+            .store
+            .read(move |mut db| {
+                Box::pin(async move {
+                    let id = domain_id(&mut db, &lookup).await?;
+                    audit::newest(&mut db, id, limit).await
+                })
+            })
+            .await
+            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
+        Ok(rows.into_iter().map(AuditEvent::from).collect())
+    }
+}
+
+/// The internal id of a domain; `StoreError::NotFound` when there is none.
+async fn domain_id(db: &mut Db<'_>, name: &DomainName) -> Result<i64, StoreError> {
+    domains::find_by_name(db, name.as_str())
+        .await?
+        .map(|row| row.id)
+        .ok_or(StoreError::NotFound)
+}
+
+async fn record(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    at: i64,
+    action: &str,
+    actor: &Actor,
+    details: serde_json::Value,
+) -> Result<(), StoreError> {
+    audit::record(
+        db,
+        &NewAuditEvent {
+            domain_id,
+            occurred_at: at,
+            action,
+            actor: actor.name,
+            request_id: actor.request_id.as_deref(),
+            details: details.to_string(),
+        },
+    )
+    .await
+}
+
+fn domain_not_found(name: &DomainName) -> AdminError {
+    AdminError::NotFound(format!("identity domain '{name}' does not exist"))
+}
+
+fn not_found_as(error: StoreError, not_found: impl FnOnce() -> AdminError) -> AdminError {
+    match error {
+        StoreError::NotFound => not_found(),
+        other => AdminError::Store(other),
+    }
+}

@@ -1,0 +1,172 @@
+//! The one error type of the HTTP boundary. Every failure, ours or actix's, leaves as
+//! `{"status":"failure","error":"<RFC 6749 style code>","error_description":"<text>"}`
+//! with exactly one status per variant. Internal causes are logged, never returned.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::admin::AdminError;
+use crate::store::StoreError;
+
+/// Seconds a client should wait before retrying after a 503.
+const RETRY_AFTER_SECS: &str = "1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed (RFC 6749 `invalid_request`).
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// 401: the bearer token is missing or wrong (RFC 6750 `invalid_token`).
+    #[error("{description}")]
+    InvalidToken { realm: &'static str, description: String },
+    /// 404: no such resource.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the path exists, the method does not; `allow` lists the ones that do.
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: String },
+    /// 409: a unique name is taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body is over the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 415: the body is not in a format this endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 503: the store cannot answer now; retry.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a defect. The cause is logged, the client sees a generic text.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The error object of every failed request.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status":"failure","error":"invalid_request","error_description":"the identity domain is missing: send the x-oauth-identity-domain-name header or the identityDomain query parameter"}))]
+pub struct ErrorBody {
+    /// Always `failure`.
+    pub status: &'static str,
+    /// An RFC 6749 style error code.
+    pub error: &'static str,
+    pub error_description: String,
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_)
+            | Self::MethodNotAllowed { .. }
+            | Self::PayloadTooLarge(_)
+            | Self::UnsupportedMediaType(_) => "invalid_request",
+            Self::InvalidToken { .. } => "invalid_token",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::Unavailable(_) => "temporarily_unavailable",
+            Self::Internal(_) => "server_error",
+        }
+    }
+
+    /// The error for a bare status actix produced by itself (the JSON safety net).
+    pub fn from_status(status: StatusCode) -> Self {
+        let reason = status.canonical_reason().unwrap_or("error").to_ascii_lowercase();
+        match status {
+            StatusCode::NOT_FOUND => Self::NotFound("no such resource".into()),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge("the request body is too large".into()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType("unsupported content type".into()),
+            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable("the service is unavailable, retry later".into()),
+            s if s.is_server_error() => Self::Internal(reason),
+            _ => Self::InvalidRequest(reason),
+        }
+    }
+
+    fn description(&self) -> String {
+        match self {
+            // Never show a client what went wrong inside.
+            Self::Internal(_) => "internal error".into(),
+            Self::Unavailable(_) => "the store is unavailable, retry later".into(),
+            Self::MethodNotAllowed { allow } => format!("method not allowed; allowed: {allow}"),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidToken { .. } => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => tracing::error!(%cause, "internal error"),
+            Self::Unavailable(cause) => tracing::warn!(%cause, "store unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            Self::InvalidToken { realm, .. } => {
+                let challenge = format!("Bearer realm=\"{realm}\", error=\"invalid_token\"");
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    response.insert_header((header::WWW_AUTHENTICATE, value));
+                }
+            }
+            Self::MethodNotAllowed { allow } => {
+                if let Ok(value) = HeaderValue::from_str(allow) {
+                    response.insert_header((header::ALLOW, value));
+                }
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+            }
+            _ => {}
+        }
+        response.json(ErrorBody {
+            status: "failure",
+            error: self.code(),
+            error_description: self.description(),
+        })
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(cause) => Self::Unavailable(cause),
+            StoreError::Conflict => Self::Conflict("already exists".into()),
+            StoreError::NotFound => Self::NotFound("not found".into()),
+            StoreError::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(error: AdminError) -> Self {
+        match error {
+            AdminError::NotFound(what) => Self::NotFound(what),
+            AdminError::Conflict(what) => Self::Conflict(what),
+            AdminError::Invalid(why) => Self::InvalidRequest(why),
+            AdminError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::domain::NameError> for ApiError {
+    fn from(error: crate::domain::NameError) -> Self {
+        Self::InvalidRequest(error.0)
+    }
+}

@@ -1,0 +1,130 @@
+//! `/admin/v1/domains/{domain}/clients`.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::admin::{Client, CreatedClient};
+use crate::domain::{ClientId, ClientSpec, ClientType, DomainName, GrantType, Scope, Scopes};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extractors::{Operator, ValidJson};
+use crate::http::state::AppState;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"client_id":"web","client_type":"confidential","grant_types":["password","refresh_token"],"scopes":["openid","profile"],"domain_admin":false}))]
+pub struct CreateClient {
+    /// 1-255 printable ASCII characters, unique in the domain.
+    pub client_id: String,
+    /// Default `confidential`.
+    pub client_type: Option<ClientType>,
+    /// Default `["client_credentials"]` for confidential clients, `["password","refresh_token"]`
+    /// for public ones. Public clients cannot have `client_credentials`.
+    pub grant_types: Option<Vec<GrantType>>,
+    /// The scopes the client may ask for. Default none.
+    #[validate(length(max = 100, message = "at most 100 scopes"))]
+    pub scopes: Option<Vec<String>>,
+    /// May revoke any token of its domain. Default false; confidential clients only.
+    pub domain_admin: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClientList {
+    pub clients: Vec<Client>,
+}
+
+/// Registers a client. A confidential client's secret is generated here and shown
+/// only in this answer.
+#[utoipa::path(post, path = "/admin/v1/domains/{domain}/clients", tag = "operator", security(("operator_token" = [])),
+    params(("domain" = String, Path, description = "Identity domain name")),
+    request_body = CreateClient,
+    responses(
+        (status = 201, description = "Created; `client_secret` is shown this once", body = CreatedClient,
+            example = json!({"client_id":"web","client_type":"confidential","grant_types":["password","refresh_token"],"scopes":["openid","profile"],"domain_admin":false,"client_secret":"q9M2pXk0sVdH3rB6tWnYc8eLfJ1aZ4uG7iO5yKxTgQw"})),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        (status = 404, description = "No such domain", body = ErrorBody),
+        (status = 409, description = "The client_id is taken in this domain", body = ErrorBody),
+        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<String>,
+    body: ValidJson<CreateClient>,
+) -> Result<HttpResponse, ApiError> {
+    let domain = DomainName::parse(&path)?;
+    let body = body.0;
+    let scopes = body
+        .scopes
+        .unwrap_or_default()
+        .iter()
+        .map(|s| Scope::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let spec = ClientSpec {
+        client_id: ClientId::parse(&body.client_id)?,
+        client_type: body.client_type.unwrap_or(ClientType::Confidential),
+        grant_types: body.grant_types,
+        scopes: Scopes::new(scopes)?,
+        domain_admin: body.domain_admin.unwrap_or(false),
+    };
+    let created = state.admin.create_client(&domain, spec, operator.actor()).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Lists a domain's clients (never their secrets).
+#[utoipa::path(get, path = "/admin/v1/domains/{domain}/clients", tag = "operator", security(("operator_token" = [])),
+    params(("domain" = String, Path, description = "Identity domain name")),
+    responses(
+        (status = 200, description = "The domain's clients", body = ClientList),
+        (status = 400, description = "Malformed domain name", body = ErrorBody),
+        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        (status = 404, description = "No such domain", body = ErrorBody),
+        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+pub async fn list(state: web::Data<AppState>, _operator: Operator, path: web::Path<String>) -> Result<web::Json<ClientList>, ApiError> {
+    let domain = DomainName::parse(&path)?;
+    Ok(web::Json(ClientList {
+        clients: state.admin.list_clients(&domain).await?,
+    }))
+}
+
+/// One client.
+#[utoipa::path(get, path = "/admin/v1/domains/{domain}/clients/{client_id}", tag = "operator", security(("operator_token" = [])),
+    params(("domain" = String, Path, description = "Identity domain name"), ("client_id" = String, Path, description = "Client identifier")),
+    responses(
+        (status = 200, description = "The client", body = Client),
+        (status = 400, description = "Malformed name", body = ErrorBody),
+        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        (status = 404, description = "No such domain or client", body = ErrorBody),
+        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    path: web::Path<(String, String)>,
+) -> Result<web::Json<Client>, ApiError> {
+    let (domain, client_id) = parse(&path)?;
+    Ok(web::Json(state.admin.get_client(&domain, &client_id).await?))
+}
+
+/// Deletes a client with its consents and tokens.
+#[utoipa::path(delete, path = "/admin/v1/domains/{domain}/clients/{client_id}", tag = "operator", security(("operator_token" = [])),
+    params(("domain" = String, Path, description = "Identity domain name"), ("client_id" = String, Path, description = "Client identifier")),
+    responses(
+        (status = 200, description = "Deleted", body = super::Success),
+        (status = 400, description = "Malformed name", body = ErrorBody),
+        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        (status = 404, description = "No such domain or client", body = ErrorBody),
+        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (domain, client_id) = parse(&path)?;
+    state.admin.delete_client(&domain, &client_id, operator.actor()).await?;
+    Ok(super::deleted())
+}
+
+fn parse(path: &(String, String)) -> Result<(DomainName, ClientId), ApiError> {
+    Ok((DomainName::parse(&path.0)?, ClientId::parse(&path.1)?))
+}

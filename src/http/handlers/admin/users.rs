@@ -1,0 +1,115 @@
+//! `/admin/v1/domains/{domain}/users`.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::admin::User;
+use crate::domain::{DomainName, Username};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extractors::{Operator, ValidJson};
+use crate::http::state::AppState;
+use crate::security::Password;
+
+/// A new resource owner. No `Debug`: it holds a password.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username":"alice","password":"correct horse battery staple"}))]
+pub struct CreateUser {
+    /// 1-255 characters, unique in the domain.
+    pub username: String,
+    /// Stored only as an Argon2id hash.
+    #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    #[schema(format = Password, min_length = 1, max_length = 1024)]
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    pub users: Vec<User>,
+}
+
+/// Registers a resource owner.
+#[utoipa::path(post, path = "/admin/v1/domains/{domain}/users", tag = "operator", security(("operator_token" = [])),
+    params(("domain" = String, Path, description = "Identity domain name")),
+    request_body = CreateUser,
+    responses(
+        (status = 201, description = "Created", body = User),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        (status = 404, description = "No such domain", body = ErrorBody),
+        (status = 409, description = "The username is taken in this domain", body = ErrorBody),
+        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<String>,
+    body: ValidJson<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
+    let domain = DomainName::parse(&path)?;
+    let body = body.0;
+    let username = Username::parse(&body.username)?;
+    let user = state
+        .admin
+        .create_user(&domain, username, Password::new(body.password), operator.actor())
+        .await?;
+    Ok(HttpResponse::Created().json(user))
+}
+
+/// Lists a domain's users.
+#[utoipa::path(get, path = "/admin/v1/domains/{domain}/users", tag = "operator", security(("operator_token" = [])),
+    params(("domain" = String, Path, description = "Identity domain name")),
+    responses(
+        (status = 200, description = "The domain's users", body = UserList),
+        (status = 400, description = "Malformed domain name", body = ErrorBody),
+        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        (status = 404, description = "No such domain", body = ErrorBody),
+        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+pub async fn list(state: web::Data<AppState>, _operator: Operator, path: web::Path<String>) -> Result<web::Json<UserList>, ApiError> {
+    let domain = DomainName::parse(&path)?;
+    Ok(web::Json(UserList {
+        users: state.admin.list_users(&domain).await?,
+    }))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/admin/v1/domains/{domain}/users/{username}", tag = "operator", security(("operator_token" = [])),
+    params(("domain" = String, Path, description = "Identity domain name"), ("username" = String, Path, description = "Username")),
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 400, description = "Malformed name", body = ErrorBody),
+        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        (status = 404, description = "No such domain or user", body = ErrorBody),
+        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    path: web::Path<(String, String)>,
+) -> Result<web::Json<User>, ApiError> {
+    let (domain, username) = parse(&path)?;
+    Ok(web::Json(state.admin.get_user(&domain, &username).await?))
+}
+
+/// Deletes a user with their consents and tokens.
+#[utoipa::path(delete, path = "/admin/v1/domains/{domain}/users/{username}", tag = "operator", security(("operator_token" = [])),
+    params(("domain" = String, Path, description = "Identity domain name"), ("username" = String, Path, description = "Username")),
+    responses(
+        (status = 200, description = "Deleted", body = super::Success),
+        (status = 400, description = "Malformed name", body = ErrorBody),
+        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        (status = 404, description = "No such domain or user", body = ErrorBody),
+        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (domain, username) = parse(&path)?;
+    state.admin.delete_user(&domain, &username, operator.actor()).await?;
+    Ok(super::deleted())
+}
+
+fn parse(path: &(String, String)) -> Result<(DomainName, Username), ApiError> {
+    Ok((DomainName::parse(&path.0)?, Username::parse(&path.1)?))
+}

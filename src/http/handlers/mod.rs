@@ -1,0 +1,5 @@
+//! One small module per family of endpoints. Handlers extract, call one service
+//! function and map its answer; the rules live in `domain/`, `admin/` and `store/`.
+
+pub mod admin;
+pub mod ops;

@@ -1,0 +1,82 @@
+//! The outermost middleware: gives each request an id and a log span (method, path
+//! without the query string, request id; never a header or body), counts it in the
+//! metrics, and turns any error response that is not JSON (actix's own) into the §3
+//! error shape.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, ResponseError, web};
+use tracing::Instrument;
+
+use super::request_id::{self, RequestId};
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
+
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static, BoxBody>>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = RequestId::from_headers(req.headers());
+    req.extensions_mut().insert(request_id.clone());
+    let span = tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.path(),
+        request_id = %request_id,
+    );
+    let method = req.method().as_str().to_owned();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+
+    let response = next.call(req).instrument(span.clone()).await?;
+    let mut response = if needs_json_body(&response) {
+        let status = response.status();
+        let allow = response.headers().get(header::ALLOW).cloned();
+        let (request, _) = response.into_parts();
+        let mut replacement = ApiError::from_status(status).error_response();
+        *replacement.status_mut() = status;
+        if let Some(allow) = allow {
+            replacement.headers_mut().insert(header::ALLOW, allow);
+        }
+        ServiceResponse::new(request, replacement).map_into_right_body()
+    } else {
+        response.map_into_left_body()
+    };
+
+    if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(request_id::HEADER), value);
+    }
+    let status = response.status();
+    let elapsed = started.elapsed();
+    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    if let Some(state) = state {
+        state.metrics.observe(&method, &route, status.as_u16(), elapsed);
+    }
+    let _entered = span.enter();
+    if status.is_server_error() {
+        tracing::warn!(status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1e3, "request failed");
+    } else {
+        tracing::info!(status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1e3, "request answered");
+    }
+    Ok(response)
+}
+
+/// An error answer whose body is not already JSON came from actix itself.
+fn needs_json_body<B>(response: &ServiceResponse<B>) -> bool {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return false;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    !is_json
+}

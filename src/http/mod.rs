@@ -1,0 +1,11 @@
+//! The HTTP face of revokd: routes, extractors, handlers, the error type and the
+//! middleware around them.
+
+pub mod endpoint;
+pub mod error;
+pub mod extractors;
+pub mod handlers;
+pub mod metrics;
+pub mod middleware;
+pub mod routes;
+pub mod state;

@@ -1,0 +1,54 @@
+//! Every path revokd serves, in one place.
+
+use actix_web::web;
+
+use super::endpoint::Endpoint;
+use super::extractors::{json_config, path_config, query_config};
+use super::handlers::{admin, ops};
+
+/// Mounts every route and the extractor settings they rely on.
+pub fn mount(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(json_config())
+        .app_data(path_config())
+        .app_data(query_config())
+        .service(Endpoint::new("/healthz").get(ops::healthz))
+        .service(Endpoint::new("/readyz").get(ops::readyz))
+        .service(Endpoint::new("/metrics").get(ops::metrics))
+        .service(Endpoint::new("/openapi.json").get(ops::openapi_json))
+        .service(
+            web::scope("/admin/v1")
+                .service(
+                    Endpoint::new("/domains")
+                        .post(admin::domains::create)
+                        .get(admin::domains::list),
+                )
+                .service(
+                    Endpoint::new("/domains/{domain}")
+                        .get(admin::domains::get)
+                        .patch(admin::domains::update)
+                        .delete(admin::domains::delete),
+                )
+                .service(
+                    Endpoint::new("/domains/{domain}/clients")
+                        .post(admin::clients::create)
+                        .get(admin::clients::list),
+                )
+                .service(
+                    Endpoint::new("/domains/{domain}/clients/{client_id}")
+                        .get(admin::clients::get)
+                        .delete(admin::clients::delete),
+                )
+                .service(
+                    Endpoint::new("/domains/{domain}/users")
+                        .post(admin::users::create)
+                        .get(admin::users::list),
+                )
+                .service(
+                    Endpoint::new("/domains/{domain}/users/{username}")
+                        .get(admin::users::get)
+                        .delete(admin::users::delete),
+                )
+                .service(Endpoint::new("/domains/{domain}/audit").get(admin::audit::list)),
+        )
+        .default_service(web::to(ops::not_found));
+}

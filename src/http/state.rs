@@ -1,0 +1,21 @@
+//! What every handler can reach: built once in `startup.rs`, shared through `web::Data`.
+
+use crate::admin::Admin;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::security::AdminToken;
+use crate::store::Store;
+
+use super::metrics::Metrics;
+
+pub struct AppState {
+    pub store: Store,
+    pub clock: Clock,
+    pub admin: Admin,
+    /// `None`: the operator API refuses everyone.
+    pub admin_token: Option<AdminToken>,
+    pub metrics: Metrics,
+    pub settings: Settings,
+    /// `GET /openapi.json`, rendered once at start-up.
+    pub openapi_json: String,
+}

@@ -1,0 +1,66 @@
+//! The OpenAPI document, assembled from the annotations on the handlers.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::http::handlers::{admin, ops};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "revokd",
+        description = "Multi-tenant OAuth 2.0 token revocation service. Every error body is \
+                       `{\"status\":\"failure\",\"error\":\"<code>\",\"error_description\":\"<text>\"}`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    paths(
+        ops::healthz,
+        ops::readyz,
+        ops::metrics,
+        ops::openapi_json,
+        admin::domains::create,
+        admin::domains::list,
+        admin::domains::get,
+        admin::domains::update,
+        admin::domains::delete,
+        admin::clients::create,
+        admin::clients::list,
+        admin::clients::get,
+        admin::clients::delete,
+        admin::users::create,
+        admin::users::list,
+        admin::users::get,
+        admin::users::delete,
+        admin::audit::list,
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "operator", description = "Operator API (`Authorization: Bearer <REVOKD_ADMIN_TOKEN>`)"),
+        (name = "operations", description = "Health, readiness, metrics and this document"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "operator_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The operator token, REVOKD_ADMIN_TOKEN"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as served and as committed in `openapi/openapi.json`.
+pub fn document_json() -> String {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc.to_pretty_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}

@@ -1,0 +1,48 @@
+//! OAuth clients of a domain. Every query names the domain.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::models::{ClientRow, NewClient};
+use super::schema::clients;
+use super::{Db, StoreError};
+use crate::on_db;
+
+pub async fn insert(db: &mut Db<'_>, new: &NewClient<'_>) -> Result<ClientRow, StoreError> {
+    Ok(on_db!(db, |conn| diesel::insert_into(clients::table)
+        .values(new)
+        .returning(ClientRow::as_returning())
+        .get_result(conn)
+        .await)?)
+}
+
+pub async fn find(db: &mut Db<'_>, domain_id: i64, client_id: &str) -> Result<Option<ClientRow>, StoreError> {
+    Ok(on_db!(db, |conn| clients::table
+        .filter(clients::domain_id.eq(domain_id))
+        .filter(clients::client_id.eq(client_id))
+        .select(ClientRow::as_select())
+        .first(conn)
+        .await
+        .optional())?)
+}
+
+pub async fn list(db: &mut Db<'_>, domain_id: i64) -> Result<Vec<ClientRow>, StoreError> {
+    Ok(on_db!(db, |conn| clients::table
+        .filter(clients::domain_id.eq(domain_id))
+        .select(ClientRow::as_select())
+        .order(clients::client_id.asc())
+        .load(conn)
+        .await)?)
+}
+
+/// Deletes a client and, through the foreign keys, its consents and tokens.
+pub async fn delete(db: &mut Db<'_>, domain_id: i64, client_id: &str) -> Result<bool, StoreError> {
+    let deleted = on_db!(db, |conn| diesel::delete(
+        clients::table
+            .filter(clients::domain_id.eq(domain_id))
+            .filter(clients::client_id.eq(client_id))
+    )
+    .execute(conn)
+    .await)?;
+    Ok(deleted > 0)
+}

@@ -1,0 +1,48 @@
+//! Resource owners of a domain. Every query names the domain.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::models::{NewUser, UserRow};
+use super::schema::users;
+use super::{Db, StoreError};
+use crate::on_db;
+
+pub async fn insert(db: &mut Db<'_>, new: &NewUser<'_>) -> Result<UserRow, StoreError> {
+    Ok(on_db!(db, |conn| diesel::insert_into(users::table)
+        .values(new)
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await)?)
+}
+
+pub async fn find(db: &mut Db<'_>, domain_id: i64, username: &str) -> Result<Option<UserRow>, StoreError> {
+    Ok(on_db!(db, |conn| users::table
+        .filter(users::domain_id.eq(domain_id))
+        .filter(users::username.eq(username))
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional())?)
+}
+
+pub async fn list(db: &mut Db<'_>, domain_id: i64) -> Result<Vec<UserRow>, StoreError> {
+    Ok(on_db!(db, |conn| users::table
+        .filter(users::domain_id.eq(domain_id))
+        .select(UserRow::as_select())
+        .order(users::username.asc())
+        .load(conn)
+        .await)?)
+}
+
+/// Deletes a user and, through the foreign keys, their consents and tokens.
+pub async fn delete(db: &mut Db<'_>, domain_id: i64, username: &str) -> Result<bool, StoreError> {
+    let deleted = on_db!(db, |conn| diesel::delete(
+        users::table
+            .filter(users::domain_id.eq(domain_id))
+            .filter(users::username.eq(username))
+    )
+    .execute(conn)
+    .await)?;
+    Ok(deleted > 0)
+}
