@@ -12,8 +12,8 @@ use crate::config::Settings;
 use crate::domain::{ClientId, ClientSpec, ClientType, DomainName, DomainSettings, GrantType, Scope, Scopes, Username};
 use crate::security::Password;
 use crate::startup::Application;
-use crate::store::migrations::{self, Direction};
 use crate::store::Store;
+use crate::store::migrations::{self, Direction};
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
@@ -121,7 +121,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 refresh_token_ttl_secs: refresh_token_ttl_secs.unwrap_or(defaults.refresh_token_ttl_secs),
                 public_clients_can_revoke: public_clients_can_revoke.unwrap_or(defaults.public_clients_can_revoke),
             };
-            for ttl in [settings_for_domain.access_token_ttl_secs, settings_for_domain.refresh_token_ttl_secs] {
+            for ttl in [
+                settings_for_domain.access_token_ttl_secs,
+                settings_for_domain.refresh_token_ttl_secs,
+            ] {
                 if !DomainSettings::ttl_is_valid(ttl) {
                     bail!("TTLs must be from 1 to {} seconds", DomainSettings::MAX_TTL_SECS);
                 }
@@ -167,14 +170,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(UserCommand::Create { domain, username }) => {
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("cannot read the password from standard input")?;
             let password = line.trim_end_matches(['\r', '\n']).to_owned();
             if password.is_empty() || password.chars().count() > 1024 {
                 bail!("the password (first line of standard input) must be 1 to 1024 characters");
             }
             let user = admin(&settings)
                 .await?
-                .create_user(&DomainName::parse(&domain)?, Username::parse(&username)?, Password::new(password), Actor::cli())
+                .create_user(
+                    &DomainName::parse(&domain)?,
+                    Username::parse(&username)?,
+                    Password::new(password),
+                    Actor::cli(),
+                )
                 .await?;
             println!("{}", serde_json::to_string_pretty(&user)?);
         }

@@ -56,7 +56,10 @@ mod tests {
         let t = 1_764_000_000 * MICROS_PER_SEC;
         assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
         assert!(rfc3339(t).ends_with('Z'));
-        assert_eq!(parse_rfc3339("2026-01-01T01:00:00+01:00"), parse_rfc3339("2026-01-01T00:00:00Z"));
+        assert_eq!(
+            parse_rfc3339("2026-01-01T01:00:00+01:00"),
+            parse_rfc3339("2026-01-01T00:00:00Z")
+        );
         assert_eq!(parse_rfc3339("yesterday"), None);
     }
 

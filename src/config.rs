@@ -44,7 +44,9 @@ impl DatabaseUrl {
             return Err("unsupported scheme: use sqlite://PATH, a plain file path, or postgres://…".into());
         }
         if path == ":memory:" || path.contains("mode=memory") {
-            return Err("an in-memory SQLite database cannot be shared by the writer and readers: give a file path".into());
+            return Err(
+                "an in-memory SQLite database cannot be shared by the writer and readers: give a file path".into(),
+            );
         }
         Ok(Self::Sqlite(path.to_owned()))
     }
@@ -148,10 +150,7 @@ impl Settings {
             Some((name, v)) => DatabaseUrl::parse(&v).map_err(|p| err(name, p))?,
             None => defaults.database,
         };
-        let admin_token = match var("REVOKD_ADMIN_TOKEN") {
-            Some((_, v)) => Some(AdminToken::new(v)),
-            None => None,
-        };
+        let admin_token = var("REVOKD_ADMIN_TOKEN").map(|(_, v)| AdminToken::new(v));
         let public_url = match var("REVOKD_PUBLIC_URL") {
             Some((name, v)) => Some(parse_public_url(&v).map_err(|p| err(name, p))?),
             None => None,
@@ -164,8 +163,18 @@ impl Settings {
                 cert: readable_file("REVOKD_TLS_CERT", cert)?,
                 key: readable_file("REVOKD_TLS_KEY", key)?,
             }),
-            (Some(_), None) => return Err(err("REVOKD_TLS_KEY", "REVOKD_TLS_CERT is set, so the key is required too")),
-            (None, Some(_)) => return Err(err("REVOKD_TLS_CERT", "REVOKD_TLS_KEY is set, so the certificate is required too")),
+            (Some(_), None) => {
+                return Err(err(
+                    "REVOKD_TLS_KEY",
+                    "REVOKD_TLS_CERT is set, so the key is required too",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(err(
+                    "REVOKD_TLS_CERT",
+                    "REVOKD_TLS_KEY is set, so the certificate is required too",
+                ));
+            }
         };
         let log_format = match var("REVOKD_LOG_FORMAT") {
             Some((name, v)) => match v.trim().to_ascii_lowercase().as_str() {
@@ -216,9 +225,7 @@ fn parse_listen(raw: &str) -> Result<SocketAddr, String> {
     let mut resolved = raw
         .to_socket_addrs()
         .map_err(|e| format!("{raw:?} is not HOST:PORT (e.g. 127.0.0.1:8080): {e}"))?;
-    resolved
-        .next()
-        .ok_or_else(|| format!("{raw:?} resolves to no address"))
+    resolved.next().ok_or_else(|| format!("{raw:?} resolves to no address"))
 }
 
 fn parse_public_url(raw: &str) -> Result<Url, String> {
@@ -279,10 +286,22 @@ mod tests {
 
     #[test]
     fn database_url_forms() {
-        assert_eq!(DatabaseUrl::parse("sqlite:///var/lib/revokd.db").unwrap(), DatabaseUrl::Sqlite("/var/lib/revokd.db".into()));
-        assert_eq!(DatabaseUrl::parse("sqlite://data.db").unwrap(), DatabaseUrl::Sqlite("data.db".into()));
-        assert_eq!(DatabaseUrl::parse("./x.db").unwrap(), DatabaseUrl::Sqlite("./x.db".into()));
-        assert!(matches!(DatabaseUrl::parse("postgres://u@127.0.0.1/db").unwrap(), DatabaseUrl::Postgres(_)));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/revokd.db").unwrap(),
+            DatabaseUrl::Sqlite("/var/lib/revokd.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data.db").unwrap(),
+            DatabaseUrl::Sqlite("data.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("./x.db").unwrap(),
+            DatabaseUrl::Sqlite("./x.db".into())
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u@127.0.0.1/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
         assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
         assert!(DatabaseUrl::parse(":memory:").is_err());
         assert!(DatabaseUrl::parse("postgres://").is_err());
@@ -314,7 +333,12 @@ mod tests {
 
     #[test]
     fn flags_and_formats_parse() {
-        let s = settings(&[("REVOKD_REQUIRE_POST", "false"), ("REVOKD_LOG_FORMAT", "JSON"), ("REVOKD_LISTEN", "0.0.0.0:9000")]).unwrap();
+        let s = settings(&[
+            ("REVOKD_REQUIRE_POST", "false"),
+            ("REVOKD_LOG_FORMAT", "JSON"),
+            ("REVOKD_LISTEN", "0.0.0.0:9000"),
+        ])
+        .unwrap();
         assert!(!s.require_post);
         assert_eq!(s.log_format, LogFormat::Json);
         assert_eq!(s.listen.port(), 9000);

@@ -1,6 +1,12 @@
 use clap::Parser;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    revokd::cli::run(revokd::cli::Cli::parse()).await
+async fn main() -> std::process::ExitCode {
+    match revokd::cli::run(revokd::cli::Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("revokd: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -62,5 +62,45 @@ impl Modify for SecuritySchemes {
 pub fn document_json() -> String {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    doc.to_pretty_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    doc.to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    /// The committed document must be what the code generates; `UPDATE_OPENAPI=1
+    /// cargo test` rewrites it.
+    #[test]
+    fn committed_document_matches_the_code() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("openapi/openapi.json");
+        let generated = document_json() + "\n";
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "openapi/openapi.json is out of date: run `UPDATE_OPENAPI=1 cargo test --lib openapi` and commit it"
+        );
+    }
+
+    #[test]
+    fn document_is_openapi_3_1_with_every_operator_path() {
+        let doc: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        for path in [
+            "/admin/v1/domains",
+            "/admin/v1/domains/{domain}/clients",
+            "/admin/v1/domains/{domain}/audit",
+            "/readyz",
+        ] {
+            assert!(doc["paths"].get(path).is_some(), "{path} missing");
+        }
+        assert!(doc["components"]["securitySchemes"].get("operator_token").is_some());
+    }
 }

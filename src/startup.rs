@@ -40,7 +40,8 @@ impl Application {
                  terminate TLS in front of revokd (and set REVOKD_PUBLIC_URL to its https address)"
             );
         }
-        let listener = TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let listener =
+            TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let backend = match store.backend() {
             Backend::Sqlite => "sqlite",
@@ -62,7 +63,10 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .configure(routes::mount)
-                .wrap(actix_web::middleware::Condition::new(require_https_on, from_fn(require_https)))
+                .wrap(actix_web::middleware::Condition::new(
+                    require_https_on,
+                    from_fn(require_https),
+                ))
                 .wrap(from_fn(observe))
         })
         .shutdown_timeout(10);

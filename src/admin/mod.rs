@@ -67,7 +67,12 @@ impl Admin {
         Self { store, clock }
     }
 
-    pub async fn create_domain(&self, name: DomainName, settings: DomainSettings, actor: Actor) -> Result<Domain, AdminError> {
+    pub async fn create_domain(
+        &self,
+        name: DomainName,
+        settings: DomainSettings,
+        actor: Actor,
+    ) -> Result<Domain, AdminError> {
         let now = self.clock.now();
         let missing = name.clone();
         let row = self
@@ -86,7 +91,15 @@ impl Admin {
                         },
                     )
                     .await?;
-                    record(&mut db, row.id, now, "domain.created", &actor, json!({ "settings": settings })).await?;
+                    record(
+                        &mut db,
+                        row.id,
+                        now,
+                        "domain.created",
+                        &actor,
+                        json!({ "settings": settings }),
+                    )
+                    .await?;
                     Ok(row)
                 })
             })
@@ -117,7 +130,12 @@ impl Admin {
             .ok_or_else(|| domain_not_found(name))
     }
 
-    pub async fn update_domain(&self, name: &DomainName, patch: SettingsPatch, actor: Actor) -> Result<Domain, AdminError> {
+    pub async fn update_domain(
+        &self,
+        name: &DomainName,
+        patch: SettingsPatch,
+        actor: Actor,
+    ) -> Result<Domain, AdminError> {
         let now = self.clock.now();
         let lookup = name.clone();
         let row = self
@@ -159,7 +177,12 @@ impl Admin {
         Ok(())
     }
 
-    pub async fn create_client(&self, domain: &DomainName, spec: ClientSpec, actor: Actor) -> Result<CreatedClient, AdminError> {
+    pub async fn create_client(
+        &self,
+        domain: &DomainName,
+        spec: ClientSpec,
+        actor: Actor,
+    ) -> Result<CreatedClient, AdminError> {
         let grant_types = spec.checked_grant_types().map_err(AdminError::Invalid)?;
         let secret = match spec.client_type {
             crate::domain::ClientType::Confidential => Some(ClientSecret::generate()),
@@ -197,9 +220,9 @@ impl Admin {
             })
             .await
             .map_err(|e| match e {
-                StoreError::Conflict => {
-                    AdminError::Conflict(format!("client '{client_id}' already exists in identity domain '{domain}'"))
-                }
+                StoreError::Conflict => AdminError::Conflict(format!(
+                    "client '{client_id}' already exists in identity domain '{domain}'"
+                )),
                 other => not_found_as(other, || domain_not_found(domain)),
             })?;
         Ok(CreatedClient {
@@ -240,7 +263,12 @@ impl Admin {
     }
 
     /// Deletes a client with its consents and tokens.
-    pub async fn delete_client(&self, domain: &DomainName, client_id: &ClientId, actor: Actor) -> Result<(), AdminError> {
+    pub async fn delete_client(
+        &self,
+        domain: &DomainName,
+        client_id: &ClientId,
+        actor: Actor,
+    ) -> Result<(), AdminError> {
         let now = self.clock.now();
         let (lookup, wanted) = (domain.clone(), client_id.clone());
         let deleted = self
@@ -250,7 +278,15 @@ impl Admin {
                     let id = domain_id(&mut db, &lookup).await?;
                     let deleted = clients::delete(&mut db, id, wanted.as_str()).await?;
                     if deleted {
-                        record(&mut db, id, now, "client.deleted", &actor, json!({ "client_id": wanted })).await?;
+                        record(
+                            &mut db,
+                            id,
+                            now,
+                            "client.deleted",
+                            &actor,
+                            json!({ "client_id": wanted }),
+                        )
+                        .await?;
                     }
                     Ok(deleted)
                 })
@@ -260,11 +296,19 @@ impl Admin {
         if deleted {
             Ok(())
         } else {
-            Err(AdminError::NotFound(format!("no client '{client_id}' in identity domain '{domain}'")))
+            Err(AdminError::NotFound(format!(
+                "no client '{client_id}' in identity domain '{domain}'"
+            )))
         }
     }
 
-    pub async fn create_user(&self, domain: &DomainName, username: Username, password: Password, actor: Actor) -> Result<User, AdminError> {
+    pub async fn create_user(
+        &self,
+        domain: &DomainName,
+        username: Username,
+        password: Password,
+        actor: Actor,
+    ) -> Result<User, AdminError> {
         // Argon2 takes tens of milliseconds of CPU: keep it off the async threads.
         let hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await
@@ -289,15 +333,23 @@ impl Admin {
                         },
                     )
                     .await?;
-                    record(&mut db, domain_id, now, "user.created", &actor, json!({ "username": name })).await?;
+                    record(
+                        &mut db,
+                        domain_id,
+                        now,
+                        "user.created",
+                        &actor,
+                        json!({ "username": name }),
+                    )
+                    .await?;
                     Ok(row)
                 })
             })
             .await
             .map_err(|e| match e {
-                StoreError::Conflict => {
-                    AdminError::Conflict(format!("user '{username}' already exists in identity domain '{domain}'"))
-                }
+                StoreError::Conflict => AdminError::Conflict(format!(
+                    "user '{username}' already exists in identity domain '{domain}'"
+                )),
                 other => not_found_as(other, || domain_not_found(domain)),
             })?;
         Ok(row.into())
@@ -355,14 +407,18 @@ impl Admin {
         if deleted {
             Ok(())
         } else {
-            Err(AdminError::NotFound(format!("no user '{username}' in identity domain '{domain}'")))
+            Err(AdminError::NotFound(format!(
+                "no user '{username}' in identity domain '{domain}'"
+            )))
         }
     }
 
     /// The newest `limit` events of a domain (1 to [`MAX_AUDIT_LIMIT`]), newest first.
     pub async fn audit(&self, domain: &DomainName, limit: i64) -> Result<Vec<AuditEvent>, AdminError> {
         if !(1..=MAX_AUDIT_LIMIT).contains(&limit) {
-            return Err(AdminError::Invalid(format!("limit must be from 1 to {MAX_AUDIT_LIMIT}")));
+            return Err(AdminError::Invalid(format!(
+                "limit must be from 1 to {MAX_AUDIT_LIMIT}"
+            )));
         }
         let lookup = domain.clone();
         let rows = self

@@ -115,7 +115,12 @@ mod tests {
 
     #[test]
     fn defaults_depend_on_the_client_type() {
-        assert_eq!(spec(ClientType::Confidential, None, false).checked_grant_types().unwrap(), vec![GrantType::ClientCredentials]);
+        assert_eq!(
+            spec(ClientType::Confidential, None, false)
+                .checked_grant_types()
+                .unwrap(),
+            vec![GrantType::ClientCredentials]
+        );
         assert_eq!(
             spec(ClientType::Public, None, false).checked_grant_types().unwrap(),
             vec![GrantType::Password, GrantType::RefreshToken]
@@ -126,15 +131,29 @@ mod tests {
     fn repeats_are_dropped() {
         let grants = vec![GrantType::Password, GrantType::Password, GrantType::RefreshToken];
         assert_eq!(
-            spec(ClientType::Confidential, Some(grants), true).checked_grant_types().unwrap(),
+            spec(ClientType::Confidential, Some(grants), true)
+                .checked_grant_types()
+                .unwrap(),
             vec![GrantType::Password, GrantType::RefreshToken]
         );
     }
 
     #[test]
     fn public_clients_get_no_secret_backed_powers() {
-        assert!(spec(ClientType::Public, Some(vec![GrantType::ClientCredentials]), false).checked_grant_types().is_err());
-        assert!(spec(ClientType::Public, Some(vec![GrantType::Password]), true).checked_grant_types().is_err());
-        assert!(spec(ClientType::Public, Some(vec![]), false).checked_grant_types().is_ok());
+        assert!(
+            spec(ClientType::Public, Some(vec![GrantType::ClientCredentials]), false)
+                .checked_grant_types()
+                .is_err()
+        );
+        assert!(
+            spec(ClientType::Public, Some(vec![GrantType::Password]), true)
+                .checked_grant_types()
+                .is_err()
+        );
+        assert!(
+            spec(ClientType::Public, Some(vec![]), false)
+                .checked_grant_types()
+                .is_ok()
+        );
     }
 }

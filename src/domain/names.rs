@@ -94,7 +94,9 @@ impl Username {
         if (1..=255).contains(&length) && !raw.chars().any(char::is_control) {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(NameError("username must be 1-255 characters without control characters".into()))
+            Err(NameError(
+                "username must be 1-255 characters without control characters".into(),
+            ))
         }
     }
 }
@@ -142,7 +144,12 @@ impl Scopes {
 
     /// Parses the space-separated form (the store's, and RFC 6749's `scope` parameter).
     pub fn parse_space_separated(raw: &str) -> Result<Self, NameError> {
-        Self::new(raw.split(' ').filter(|s| !s.is_empty()).map(Scope::parse).collect::<Result<Vec<_>, _>>()?)
+        Self::new(
+            raw.split(' ')
+                .filter(|s| !s.is_empty())
+                .map(Scope::parse)
+                .collect::<Result<Vec<_>, _>>()?,
+        )
     }
 
     pub fn to_space_separated(&self) -> String {
@@ -174,7 +181,17 @@ mod tests {
         for ok in ["acme", "A", "0-x_y", &"a".repeat(64)] {
             assert!(DomainName::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-acme", "_a", "ac me", "acme!", "ac.me", "é", &"a".repeat(65), "a'; DROP TABLE domains;--"] {
+        for bad in [
+            "",
+            "-acme",
+            "_a",
+            "ac me",
+            "acme!",
+            "ac.me",
+            "é",
+            &"a".repeat(65),
+            "a'; DROP TABLE domains;--",
+        ] {
             assert!(DomainName::parse(bad).is_err(), "{bad}");
         }
     }

@@ -1,8 +1,8 @@
 //! User passwords: Argon2id with the crate's defaults (OWASP's m=19 MiB, t=2, p=1).
 //! Hashing costs tens of milliseconds of CPU, so callers run it off the async threads.
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 /// A password in the clear, from a request body or the CLI.
 #[derive(Clone)]

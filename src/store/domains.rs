@@ -35,11 +35,13 @@ pub async fn list(db: &mut Db<'_>) -> Result<Vec<DomainRow>, StoreError> {
 }
 
 pub async fn update(db: &mut Db<'_>, id: i64, changes: &DomainChanges) -> Result<DomainRow, StoreError> {
-    Ok(on_db!(db, |conn| diesel::update(domains::table.filter(domains::id.eq(id)))
-        .set(changes)
-        .returning(DomainRow::as_returning())
-        .get_result(conn)
-        .await)?)
+    Ok(on_db!(db, |conn| diesel::update(
+        domains::table.filter(domains::id.eq(id))
+    )
+    .set(changes)
+    .returning(DomainRow::as_returning())
+    .get_result(conn)
+    .await)?)
 }
 
 /// Deletes a domain and, through the foreign keys, everything it owns.

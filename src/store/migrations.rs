@@ -41,8 +41,7 @@ pub async fn run(url: &DatabaseUrl, direction: Direction) -> Result<Vec<String>,
             apply(&mut conn, SQLITE, direction)
         }
         DatabaseUrl::Postgres(url) => {
-            let mut conn: AsyncConnectionWrapper<AsyncPgConnection> =
-                diesel::Connection::establish(url.as_str())?;
+            let mut conn: AsyncConnectionWrapper<AsyncPgConnection> = diesel::Connection::establish(url.as_str())?;
             conn.batch_execute(&format!("SELECT pg_advisory_lock({PG_MIGRATION_LOCK})"))?;
             let applied = apply(&mut conn, POSTGRES, direction);
             conn.batch_execute(&format!("SELECT pg_advisory_unlock({PG_MIGRATION_LOCK})"))?;

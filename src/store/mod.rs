@@ -77,10 +77,7 @@ impl Default for StoreOptions {
 
 /// A store operation: gets a connection, returns a future that borrows it.
 pub trait Operation<T>: for<'c> FnOnce(Db<'c>) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static {}
-impl<T, F> Operation<T> for F where
-    F: for<'c> FnOnce(Db<'c>) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static
-{
-}
+impl<T, F> Operation<T> for F where F: for<'c> FnOnce(Db<'c>) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static {}
 
 /// Cheap to clone: every clone shares the same pools and writer.
 #[derive(Clone)]

@@ -23,10 +23,7 @@ const SQLITE_READERS: usize = 8;
 #[derive(Clone)]
 pub(super) enum Pools {
     Postgres(Pool<AsyncPgConnection>),
-    Sqlite {
-        readers: Pool<SqliteConn>,
-        writer: Writer,
-    },
+    Sqlite { readers: Pool<SqliteConn>, writer: Writer },
 }
 
 impl Pools {

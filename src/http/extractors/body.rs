@@ -95,7 +95,12 @@ fn describe(errors: &ValidationErrors) -> String {
         .map(|(field, errs)| {
             let messages: Vec<String> = errs
                 .iter()
-                .map(|e| e.message.as_ref().map(ToString::to_string).unwrap_or_else(|| e.code.to_string()))
+                .map(|e| {
+                    e.message
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| e.code.to_string())
+                })
                 .collect();
             format!("{field}: {}", messages.join(", "))
         })

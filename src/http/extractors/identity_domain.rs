@@ -56,10 +56,14 @@ fn from_query(query: &str) -> Result<Option<String>, ApiError> {
             continue;
         }
         if found.is_some() {
-            return Err(ApiError::InvalidRequest(format!("the {QUERY_PARAMETER} parameter must not repeat")));
+            return Err(ApiError::InvalidRequest(format!(
+                "the {QUERY_PARAMETER} parameter must not repeat"
+            )));
         }
         if value.is_empty() {
-            return Err(ApiError::InvalidRequest(format!("the {QUERY_PARAMETER} parameter is empty")));
+            return Err(ApiError::InvalidRequest(format!(
+                "the {QUERY_PARAMETER} parameter is empty"
+            )));
         }
         found = Some(value.into_owned());
     }
@@ -103,13 +107,27 @@ mod tests {
 
     #[test]
     fn missing_empty_repeated_or_malformed_is_refused() {
-        assert!(domain_of(TestRequest::default().uri("/x")).unwrap_err().contains("missing"));
-        assert!(domain_of(TestRequest::default().uri("/x?identityDomain=")).unwrap_err().contains("empty"));
-        assert!(domain_of(TestRequest::default().uri("/x?identityDomain=a&identityDomain=b")).unwrap_err().contains("repeat"));
+        assert!(
+            domain_of(TestRequest::default().uri("/x"))
+                .unwrap_err()
+                .contains("missing")
+        );
+        assert!(
+            domain_of(TestRequest::default().uri("/x?identityDomain="))
+                .unwrap_err()
+                .contains("empty")
+        );
+        assert!(
+            domain_of(TestRequest::default().uri("/x?identityDomain=a&identityDomain=b"))
+                .unwrap_err()
+                .contains("repeat")
+        );
         assert!(domain_of(TestRequest::default().uri("/x?identityDomain=ac%20me")).is_err());
         assert!(domain_of(TestRequest::default().insert_header((HEADER, "a'; DROP TABLE x;--"))).is_err());
         // A malformed header is refused even when the query would have been fine.
-        let req = TestRequest::default().uri("/x?identityDomain=acme").insert_header((HEADER, "-bad"));
+        let req = TestRequest::default()
+            .uri("/x?identityDomain=acme")
+            .insert_header((HEADER, "-bad"));
         assert!(domain_of(req).is_err());
     }
 }

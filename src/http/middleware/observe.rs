@@ -60,9 +60,17 @@ pub async fn observe(
     }
     let _entered = span.enter();
     if status.is_server_error() {
-        tracing::warn!(status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1e3, "request failed");
+        tracing::warn!(
+            status = status.as_u16(),
+            elapsed_us = elapsed.as_micros() as u64,
+            "request failed"
+        );
     } else {
-        tracing::info!(status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1e3, "request answered");
+        tracing::info!(
+            status = status.as_u16(),
+            elapsed_us = elapsed.as_micros() as u64,
+            "request answered"
+        );
     }
     Ok(response)
 }

@@ -44,7 +44,10 @@ impl std::fmt::Display for RequestId {
 
 /// Short and plain, so a caller cannot inject log lines or oversized labels.
 fn is_sane(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 impl FromRequest for RequestId {
@@ -71,7 +74,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(HeaderName::from_static(HEADER), HeaderValue::from_static("abc-123"));
         assert_eq!(RequestId::from_headers(&headers).as_str(), "abc-123");
-        headers.insert(HeaderName::from_static(HEADER), HeaderValue::from_static("bad id\"with quotes"));
+        headers.insert(
+            HeaderName::from_static(HEADER),
+            HeaderValue::from_static("bad id\"with quotes"),
+        );
         let replaced = RequestId::from_headers(&headers);
         assert_eq!(replaced.as_str().len(), 32);
         assert_ne!(RequestId::generate(), RequestId::generate());

@@ -71,7 +71,9 @@ pub async fn create(
     let settings = DomainSettings {
         access_token_ttl_secs: body.access_token_ttl_secs.unwrap_or(defaults.access_token_ttl_secs),
         refresh_token_ttl_secs: body.refresh_token_ttl_secs.unwrap_or(defaults.refresh_token_ttl_secs),
-        public_clients_can_revoke: body.public_clients_can_revoke.unwrap_or(defaults.public_clients_can_revoke),
+        public_clients_can_revoke: body
+            .public_clients_can_revoke
+            .unwrap_or(defaults.public_clients_can_revoke),
     };
     let domain = state.admin.create_domain(name, settings, operator.actor()).await?;
     Ok(HttpResponse::Created().json(domain))
@@ -97,7 +99,11 @@ pub async fn list(state: web::Data<AppState>, _operator: Operator) -> Result<web
         (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
         (status = 404, description = "No such domain", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody)))]
-pub async fn get(state: web::Data<AppState>, _operator: Operator, path: web::Path<String>) -> Result<web::Json<Domain>, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    path: web::Path<String>,
+) -> Result<web::Json<Domain>, ApiError> {
     let name = DomainName::parse(&path)?;
     Ok(web::Json(state.admin.get_domain(&name).await?))
 }
@@ -124,7 +130,9 @@ pub async fn update(
         refresh_token_ttl_secs: body.0.refresh_token_ttl_secs,
         public_clients_can_revoke: body.0.public_clients_can_revoke,
     };
-    Ok(web::Json(state.admin.update_domain(&name, patch, operator.actor()).await?))
+    Ok(web::Json(
+        state.admin.update_domain(&name, patch, operator.actor()).await?,
+    ))
 }
 
 /// Deletes the domain and everything in it: clients, users, consents, keys, tokens.
@@ -136,7 +144,11 @@ pub async fn update(
         (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
         (status = 404, description = "No such domain", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody)))]
-pub async fn delete(state: web::Data<AppState>, operator: Operator, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let name = DomainName::parse(&path)?;
     state.admin.delete_domain(&name, operator.actor()).await?;
     Ok(super::deleted())

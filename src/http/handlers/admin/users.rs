@@ -66,7 +66,11 @@ pub async fn create(
         (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
         (status = 404, description = "No such domain", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody)))]
-pub async fn list(state: web::Data<AppState>, _operator: Operator, path: web::Path<String>) -> Result<web::Json<UserList>, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    path: web::Path<String>,
+) -> Result<web::Json<UserList>, ApiError> {
     let domain = DomainName::parse(&path)?;
     Ok(web::Json(UserList {
         users: state.admin.list_users(&domain).await?,
