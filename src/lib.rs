@@ -14,3 +14,4 @@ pub mod security;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod tls;

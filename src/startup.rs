@@ -17,6 +17,7 @@ use crate::http::routes;
 use crate::http::state::AppState;
 use crate::openapi;
 use crate::store::{Backend, Store};
+use crate::tls;
 
 pub struct Application {
     port: u16,
@@ -34,12 +35,7 @@ impl Application {
 
     /// Like [`Application::build`] with a store and clock the caller already holds.
     pub fn with_store(settings: Settings, store: Store, clock: Clock) -> anyhow::Result<Self> {
-        if settings.tls.is_some() {
-            anyhow::bail!(
-                "REVOKD_TLS_CERT / REVOKD_TLS_KEY are set, but this build serves plain HTTP only: \
-                 terminate TLS in front of revokd (and set REVOKD_PUBLIC_URL to its https address)"
-            );
-        }
+        let tls = settings.tls.as_ref().map(tls::server_config).transpose()?;
         let listener =
             TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -47,7 +43,12 @@ impl Application {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         };
-        tracing::info!(address = %listener.local_addr()?, database = %settings.database, "revokd listening");
+        tracing::info!(
+            address = %listener.local_addr()?,
+            tls = tls.is_some(),
+            database = %settings.database,
+            "revokd listening"
+        );
         let require_https_on = settings.require_https;
         let workers = settings.workers;
         let state = web::Data::new(AppState {
@@ -73,7 +74,11 @@ impl Application {
         if let Some(workers) = workers {
             server = server.workers(workers);
         }
-        let server = server.listen(listener)?.run();
+        let server = match tls {
+            Some(config) => server.listen_rustls_0_23(listener, config)?,
+            None => server.listen(listener)?,
+        }
+        .run();
         Ok(Self { port, server })
     }
 
