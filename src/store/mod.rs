@@ -109,8 +109,11 @@ impl Store {
         self.inner.write(op).await
     }
 
-    /// One round trip to the database (readiness probe).
+    /// One round trip to the database, and a live writer (readiness probe).
     pub async fn ping(&self) -> Result<(), StoreError> {
+        if !self.inner.can_write() {
+            return Err(StoreError::unavailable("the SQLite writer has stopped"));
+        }
         self.read(|mut db| {
             Box::pin(async move {
                 use diesel::dsl::sql;

@@ -72,6 +72,14 @@ impl Pools {
         }
     }
 
+    /// False when the SQLite writer thread has stopped: writes cannot succeed then.
+    pub(super) fn can_write(&self) -> bool {
+        match self {
+            Self::Postgres(_) => true,
+            Self::Sqlite { writer, .. } => writer.is_running(),
+        }
+    }
+
     pub(super) async fn read<T: Send + 'static>(&self, op: impl Operation<T>) -> Result<T, StoreError> {
         bounded(async {
             match self {

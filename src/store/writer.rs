@@ -71,6 +71,10 @@ impl Writer {
         Ok(Self { jobs })
     }
 
+    pub(super) fn is_running(&self) -> bool {
+        !self.jobs.is_closed()
+    }
+
     /// Queues `op` and waits until the batch holding it has committed.
     pub(super) async fn submit<T: Send + 'static>(&self, op: impl Operation<T>) -> Result<T, StoreError> {
         let (answer, answered) = oneshot::channel();
