@@ -11,10 +11,12 @@ use serde_json::json;
 pub use views::{AuditEvent, Client, CreatedClient, Domain, User};
 
 use crate::clock::Clock;
-use crate::domain::{ClientId, ClientSpec, DomainName, DomainSettings, SettingsPatch, Username};
+use futures_util::future::BoxFuture;
+
+use crate::domain::{ClientId, ClientSpec, ClientType, DomainName, DomainSettings, SettingsPatch, Username};
 use crate::security::{ClientSecret, Password, hash_password};
 use crate::store::models::{DomainChanges, NewAuditEvent, NewClient, NewDomain, NewUser};
-use crate::store::{Db, Store, StoreError, audit, clients, domains, users};
+use crate::store::{Db, Operation, Store, StoreError, audit, clients, domains, users};
 
 /// Who asked for a change, for the audit trail.
 #[derive(Debug, Clone)]
@@ -137,12 +139,9 @@ impl Admin {
         actor: Actor,
     ) -> Result<Domain, AdminError> {
         let now = self.clock.now();
-        let lookup = name.clone();
         let row = self
-            .store
-            .write(move |mut db| {
+            .write_in(name, move |mut db, id| {
                 Box::pin(async move {
-                    let id = domain_id(&mut db, &lookup).await?;
                     let changes = DomainChanges {
                         access_token_ttl_secs: patch.access_token_ttl_secs,
                         refresh_token_ttl_secs: patch.refresh_token_ttl_secs,
@@ -154,25 +153,17 @@ impl Admin {
                     Ok(row)
                 })
             })
-            .await
-            .map_err(|e| not_found_as(e, || domain_not_found(name)))?;
+            .await?;
         Ok(row.into())
     }
 
     /// Deletes the domain with every client, user, consent, key, token and audit event
     /// it holds. The deletion itself is logged, since the domain's audit trail goes too.
     pub async fn delete_domain(&self, name: &DomainName, actor: Actor) -> Result<(), AdminError> {
-        let lookup = name.clone();
-        self.store
-            .write(move |mut db| {
-                Box::pin(async move {
-                    let id = domain_id(&mut db, &lookup).await?;
-                    domains::delete(&mut db, id).await?;
-                    Ok(())
-                })
-            })
-            .await
-            .map_err(|e| not_found_as(e, || domain_not_found(name)))?;
+        self.write_in(name, |mut db, id| {
+            Box::pin(async move { domains::delete(&mut db, id).await })
+        })
+        .await?;
         tracing::info!(domain = %name, actor = actor.name, request_id = actor.request_id.as_deref(), "identity domain deleted");
         Ok(())
     }
@@ -185,18 +176,15 @@ impl Admin {
     ) -> Result<CreatedClient, AdminError> {
         let grant_types = spec.checked_grant_types().map_err(AdminError::Invalid)?;
         let secret = match spec.client_type {
-            crate::domain::ClientType::Confidential => Some(ClientSecret::generate()),
-            crate::domain::ClientType::Public => None,
+            ClientType::Confidential => Some(ClientSecret::generate()),
+            ClientType::Public => None,
         };
         let secret_hash = secret.as_ref().map(|s| s.digest());
         let now = self.clock.now();
-        let lookup = domain.clone();
         let client_id = spec.client_id.clone();
         let row = self
-            .store
-            .write(move |mut db| {
+            .write_in(domain, move |mut db, domain_id| {
                 Box::pin(async move {
-                    let domain_id = domain_id(&mut db, &lookup).await?;
                     let grants: Vec<&str> = grant_types.iter().map(|g| g.as_str()).collect();
                     let row = clients::insert(
                         &mut db,
@@ -220,10 +208,10 @@ impl Admin {
             })
             .await
             .map_err(|e| match e {
-                StoreError::Conflict => AdminError::Conflict(format!(
+                AdminError::Conflict(_) => AdminError::Conflict(format!(
                     "client '{client_id}' already exists in identity domain '{domain}'"
                 )),
-                other => not_found_as(other, || domain_not_found(domain)),
+                other => other,
             })?;
         Ok(CreatedClient {
             client: row.into(),
@@ -232,34 +220,22 @@ impl Admin {
     }
 
     pub async fn list_clients(&self, domain: &DomainName) -> Result<Vec<Client>, AdminError> {
-        let lookup = domain.clone();
         let rows = self
-            .store
-            .read(move |mut db| {
-                Box::pin(async move {
-                    let id = domain_id(&mut db, &lookup).await?;
-                    clients::list(&mut db, id).await
-                })
+            .read_in(domain, |mut db, id| {
+                Box::pin(async move { clients::list(&mut db, id).await })
             })
-            .await
-            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
+            .await?;
         Ok(rows.into_iter().map(Client::from).collect())
     }
 
     pub async fn get_client(&self, domain: &DomainName, client_id: &ClientId) -> Result<Client, AdminError> {
-        let (lookup, wanted) = (domain.clone(), client_id.clone());
-        let row = self
-            .store
-            .read(move |mut db| {
-                Box::pin(async move {
-                    let id = domain_id(&mut db, &lookup).await?;
-                    clients::find(&mut db, id, wanted.as_str()).await
-                })
-            })
-            .await
-            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
-        row.map(Client::from)
-            .ok_or_else(|| AdminError::NotFound(format!("no client '{client_id}' in identity domain '{domain}'")))
+        let wanted = client_id.clone();
+        self.read_in(domain, move |mut db, id| {
+            Box::pin(async move { clients::find(&mut db, id, wanted.as_str()).await })
+        })
+        .await?
+        .map(Client::from)
+        .ok_or_else(|| client_not_found(domain, client_id))
     }
 
     /// Deletes a client with its consents and tokens.
@@ -270,12 +246,10 @@ impl Admin {
         actor: Actor,
     ) -> Result<(), AdminError> {
         let now = self.clock.now();
-        let (lookup, wanted) = (domain.clone(), client_id.clone());
+        let wanted = client_id.clone();
         let deleted = self
-            .store
-            .write(move |mut db| {
+            .write_in(domain, move |mut db, id| {
                 Box::pin(async move {
-                    let id = domain_id(&mut db, &lookup).await?;
                     let deleted = clients::delete(&mut db, id, wanted.as_str()).await?;
                     if deleted {
                         record(
@@ -291,15 +265,8 @@ impl Admin {
                     Ok(deleted)
                 })
             })
-            .await
-            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
-        if deleted {
-            Ok(())
-        } else {
-            Err(AdminError::NotFound(format!(
-                "no client '{client_id}' in identity domain '{domain}'"
-            )))
-        }
+            .await?;
+        deleted.then_some(()).ok_or_else(|| client_not_found(domain, client_id))
     }
 
     pub async fn create_user(
@@ -315,13 +282,10 @@ impl Admin {
             .map_err(|e| AdminError::Store(StoreError::Internal(format!("password hashing task failed: {e}"))))?
             .map_err(|e| AdminError::Store(StoreError::Internal(e)))?;
         let now = self.clock.now();
-        let lookup = domain.clone();
         let name = username.clone();
         let row = self
-            .store
-            .write(move |mut db| {
+            .write_in(domain, move |mut db, domain_id| {
                 Box::pin(async move {
-                    let domain_id = domain_id(&mut db, &lookup).await?;
                     let row = users::insert(
                         &mut db,
                         &NewUser {
@@ -347,54 +311,40 @@ impl Admin {
             })
             .await
             .map_err(|e| match e {
-                StoreError::Conflict => AdminError::Conflict(format!(
+                AdminError::Conflict(_) => AdminError::Conflict(format!(
                     "user '{username}' already exists in identity domain '{domain}'"
                 )),
-                other => not_found_as(other, || domain_not_found(domain)),
+                other => other,
             })?;
         Ok(row.into())
     }
 
     pub async fn list_users(&self, domain: &DomainName) -> Result<Vec<User>, AdminError> {
-        let lookup = domain.clone();
         let rows = self
-            .store
-            .read(move |mut db| {
-                Box::pin(async move {
-                    let id = domain_id(&mut db, &lookup).await?;
-                    users::list(&mut db, id).await
-                })
+            .read_in(domain, |mut db, id| {
+                Box::pin(async move { users::list(&mut db, id).await })
             })
-            .await
-            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
+            .await?;
         Ok(rows.into_iter().map(User::from).collect())
     }
 
     pub async fn get_user(&self, domain: &DomainName, username: &Username) -> Result<User, AdminError> {
-        let (lookup, wanted) = (domain.clone(), username.clone());
-        let row = self
-            .store
-            .read(move |mut db| {
-                Box::pin(async move {
-                    let id = domain_id(&mut db, &lookup).await?;
-                    users::find(&mut db, id, wanted.as_str()).await
-                })
-            })
-            .await
-            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
-        row.map(User::from)
-            .ok_or_else(|| AdminError::NotFound(format!("no user '{username}' in identity domain '{domain}'")))
+        let wanted = username.clone();
+        self.read_in(domain, move |mut db, id| {
+            Box::pin(async move { users::find(&mut db, id, wanted.as_str()).await })
+        })
+        .await?
+        .map(User::from)
+        .ok_or_else(|| user_not_found(domain, username))
     }
 
     /// Deletes a user with their consents and tokens.
     pub async fn delete_user(&self, domain: &DomainName, username: &Username, actor: Actor) -> Result<(), AdminError> {
         let now = self.clock.now();
-        let (lookup, wanted) = (domain.clone(), username.clone());
+        let wanted = username.clone();
         let deleted = self
-            .store
-            .write(move |mut db| {
+            .write_in(domain, move |mut db, id| {
                 Box::pin(async move {
-                    let id = domain_id(&mut db, &lookup).await?;
                     let deleted = users::delete(&mut db, id, wanted.as_str()).await?;
                     if deleted {
                         record(&mut db, id, now, "user.deleted", &actor, json!({ "username": wanted })).await?;
@@ -402,15 +352,8 @@ impl Admin {
                     Ok(deleted)
                 })
             })
-            .await
-            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
-        if deleted {
-            Ok(())
-        } else {
-            Err(AdminError::NotFound(format!(
-                "no user '{username}' in identity domain '{domain}'"
-            )))
-        }
+            .await?;
+        deleted.then_some(()).ok_or_else(|| user_not_found(domain, username))
     }
 
     /// The newest `limit` events of a domain (1 to [`MAX_AUDIT_LIMIT`]), newest first.
@@ -420,19 +363,71 @@ impl Admin {
                 "limit must be from 1 to {MAX_AUDIT_LIMIT}"
             )));
         }
-        let lookup = domain.clone();
         let rows = self
-            .store
-            .read(move |mut db| {
-                Box::pin(async move {
-                    let id = domain_id(&mut db, &lookup).await?;
-                    audit::newest(&mut db, id, limit).await
-                })
+            .read_in(domain, move |mut db, id| {
+                Box::pin(async move { audit::newest(&mut db, id, limit).await })
             })
-            .await
-            .map_err(|e| not_found_as(e, || domain_not_found(domain)))?;
+            .await?;
         Ok(rows.into_iter().map(AuditEvent::from).collect())
     }
+
+    /// Runs `op` with the internal id of `domain` on a pooled connection.
+    async fn read_in<T, F>(&self, domain: &DomainName, op: F) -> Result<T, AdminError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(Db<'c>, i64) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        let result = self.store.read(with_domain_id(domain.clone(), op)).await;
+        result.map_err(|e| in_domain_error(e, domain))
+    }
+
+    /// Runs `op` with the internal id of `domain` in one write transaction.
+    async fn write_in<T, F>(&self, domain: &DomainName, op: F) -> Result<T, AdminError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(Db<'c>, i64) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        let result = self.store.write(with_domain_id(domain.clone(), op)).await;
+        result.map_err(|e| in_domain_error(e, domain))
+    }
+}
+
+/// Wraps `op` so it first finds the domain's id; an unknown domain is `NotFound`.
+fn with_domain_id<T, F>(name: DomainName, op: F) -> impl Operation<T>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(Db<'c>, i64) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+{
+    operation(move |mut db| {
+        Box::pin(async move {
+            let id = domain_id(&mut db, &name).await?;
+            op(db, id).await
+        })
+    })
+}
+
+/// Pins down a closure's signature as a store [`Operation`].
+fn operation<T, F>(f: F) -> F
+where
+    F: for<'c> FnOnce(Db<'c>) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+{
+    f
+}
+
+fn in_domain_error(error: StoreError, domain: &DomainName) -> AdminError {
+    match error {
+        StoreError::NotFound => domain_not_found(domain),
+        StoreError::Conflict => AdminError::Conflict("already exists".into()),
+        other => AdminError::Store(other),
+    }
+}
+
+fn client_not_found(domain: &DomainName, client_id: &ClientId) -> AdminError {
+    AdminError::NotFound(format!("no client '{client_id}' in identity domain '{domain}'"))
+}
+
+fn user_not_found(domain: &DomainName, username: &Username) -> AdminError {
+    AdminError::NotFound(format!("no user '{username}' in identity domain '{domain}'"))
 }
 
 /// The internal id of a domain; `StoreError::NotFound` when there is none.
@@ -467,11 +462,4 @@ async fn record(
 
 fn domain_not_found(name: &DomainName) -> AdminError {
     AdminError::NotFound(format!("identity domain '{name}' does not exist"))
-}
-
-fn not_found_as(error: StoreError, not_found: impl FnOnce() -> AdminError) -> AdminError {
-    match error {
-        StoreError::NotFound => not_found(),
-        other => AdminError::Store(other),
-    }
 }
