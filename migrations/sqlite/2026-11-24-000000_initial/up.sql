@@ -4,6 +4,8 @@
 -- * Every domain-owned table starts its keys with domain_id, so no query can forget
 --   its tenant. Here `id INTEGER PRIMARY KEY` is SQLite's rowid (cheapest key there is)
 --   and UNIQUE (domain_id, id) is the composite key the foreign keys point at.
+--   Domains and clients use AUTOINCREMENT so a deleted row's id is never handed out
+--   again: in-process caches key on these ids (PostgreSQL identities never repeat).
 -- * `*_ref` columns hold the internal id of another row of the same domain;
 --   public identifiers (client_id, username) live only in their own tables.
 -- * Times are INTEGER Unix microseconds (UTC), so SQLite and PostgreSQL agree exactly.
@@ -11,7 +13,7 @@
 -- * STRICT tables: a value of the wrong type is an error, as on PostgreSQL.
 
 CREATE TABLE domains (
-    id                        INTEGER PRIMARY KEY,
+    id                        INTEGER PRIMARY KEY AUTOINCREMENT,
     name                      TEXT    NOT NULL UNIQUE,
     access_token_ttl_secs     INTEGER NOT NULL CHECK (access_token_ttl_secs >= 1),
     refresh_token_ttl_secs    INTEGER NOT NULL CHECK (refresh_token_ttl_secs >= 1),
@@ -22,7 +24,7 @@ CREATE TABLE domains (
 
 CREATE TABLE clients (
     domain_id    INTEGER NOT NULL REFERENCES domains (id) ON DELETE CASCADE,
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     client_id    TEXT    NOT NULL,
     client_type  TEXT    NOT NULL CHECK (client_type IN ('confidential', 'public')),
     -- SHA-256 of the server-generated secret; present exactly for confidential clients.
