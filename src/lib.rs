@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod oauth;
 pub mod openapi;
 pub mod security;
 pub mod startup;

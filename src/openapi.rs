@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::handlers::{admin, ops};
+use crate::http::handlers::{admin, metadata, ops, token};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,6 +14,9 @@ use crate::http::handlers::{admin, ops};
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     paths(
+        token::token,
+        metadata::metadata,
+        metadata::jwks,
         ops::healthz,
         ops::readyz,
         ops::metrics,
@@ -35,6 +38,8 @@ use crate::http::handlers::{admin, ops};
     ),
     modifiers(&SecuritySchemes),
     tags(
+        (name = "oauth", description = "Token issuance, revocation and introspection"),
+        (name = "discovery", description = "RFC 8414 metadata and JWKS"),
         (name = "operator", description = "Operator API (`Authorization: Bearer <REVOKD_ADMIN_TOKEN>`)"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
@@ -46,6 +51,15 @@ struct SecuritySchemes;
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "client_secret_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("Client id and secret, each form-urlencoded first (RFC 6749 §2.3.1)"))
+                    .build(),
+            ),
+        );
         components.add_security_scheme(
             "operator_token",
             SecurityScheme::Http(

@@ -2,6 +2,7 @@
 //! call [`Application::build`] with port 0 and talk to the real server.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -15,6 +16,7 @@ use crate::http::metrics::Metrics;
 use crate::http::middleware::{observe, require_https};
 use crate::http::routes;
 use crate::http::state::AppState;
+use crate::oauth::{KeyRing, TokenService};
 use crate::openapi;
 use crate::store::{Backend, Store};
 use crate::tls;
@@ -53,6 +55,7 @@ impl Application {
         let workers = settings.workers;
         let state = web::Data::new(AppState {
             admin: Admin::new(store.clone(), clock.clone()),
+            tokens: TokenService::new(store.clone(), clock.clone(), Arc::new(KeyRing::default())),
             admin_token: settings.admin_token.clone(),
             metrics: Metrics::new(backend),
             openapi_json: openapi::document_json(),

@@ -15,7 +15,9 @@ use futures_util::future::BoxFuture;
 
 use crate::domain::{ClientId, ClientSpec, ClientType, DomainName, DomainSettings, SettingsPatch, Username};
 use crate::security::{ClientSecret, Password, hash_password};
-use crate::store::models::{DomainChanges, NewAuditEvent, NewClient, NewDomain, NewUser};
+use crate::store::models::{DomainChanges, NewAuditEvent, NewClient, NewDomain, NewSigningKey, NewUser};
+use crate::store::keys as store_keys;
+use crate::tokens::keys;
 use crate::store::{Db, Operation, Store, StoreError, audit, clients, domains, users};
 
 /// Who asked for a change, for the audit trail.
@@ -69,12 +71,9 @@ impl Admin {
         Self { store, clock }
     }
 
-    pub async fn create_domain(
-        &self,
-        name: DomainName,
-        settings: DomainSettings,
-        actor: Actor,
-    ) -> Result<Domain, AdminError> {
+    /// Creates a domain together with its first signing key.
+    pub async fn create_domain(&self, name: DomainName, settings: DomainSettings, actor: Actor) -> Result<Domain, AdminError> {
+        let key = keys::generate().map_err(|e| AdminError::Store(StoreError::Internal(e.to_string())))?;
         let now = self.clock.now();
         let missing = name.clone();
         let row = self
@@ -93,15 +92,20 @@ impl Admin {
                         },
                     )
                     .await?;
-                    record(
+                    store_keys::insert(
                         &mut db,
-                        row.id,
-                        now,
-                        "domain.created",
-                        &actor,
-                        json!({ "settings": settings }),
+                        &NewSigningKey {
+                            domain_id: row.id,
+                            kid: &key.kid,
+                            algorithm: keys::ALGORITHM,
+                            private_key: &key.pkcs8,
+                            public_jwk: &key.public_jwk.to_string(),
+                            created_at: now,
+                        },
                     )
                     .await?;
+                    let details = json!({ "settings": settings, "kid": key.kid });
+                    record(&mut db, row.id, now, "domain.created", &actor, details).await?;
                     Ok(row)
                 })
             })

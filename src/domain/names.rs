@@ -163,6 +163,30 @@ impl Scopes {
     pub fn contains(&self, scope: &Scope) -> bool {
         self.0.contains(scope)
     }
+
+    pub fn covers(&self, other: &Scopes) -> bool {
+        other.iter().all(|scope| self.contains(scope))
+    }
+
+    /// These scopes followed by those of `other` not already here.
+    pub fn union(&self, other: &Scopes) -> Scopes {
+        let mut all = self.0.clone();
+        all.extend(other.iter().filter(|s| !self.contains(s)).cloned());
+        Scopes(all)
+    }
+
+    /// The scopes a grant gets (RFC 6749 §3.3): what was requested, every one of which
+    /// must be in `allowed`; nothing requested means everything allowed. `Err` names
+    /// the first scope that is not allowed.
+    pub fn granted(requested: Option<&Scopes>, allowed: &Scopes) -> Result<Scopes, Scope> {
+        match requested {
+            None => Ok(allowed.clone()),
+            Some(requested) => match requested.iter().find(|s| !allowed.contains(s)) {
+                Some(refused) => Err(refused.clone()),
+                None => Ok(requested.clone()),
+            },
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Scopes {
@@ -211,6 +235,18 @@ mod tests {
         assert!(Username::parse("Zoë").is_ok());
         assert!(Username::parse("").is_err());
         assert!(Username::parse("a\nb").is_err());
+    }
+
+    #[test]
+    fn granted_scopes_stay_within_the_allowed() {
+        let allowed = Scopes::parse_space_separated("openid profile email").unwrap();
+        let ask = |raw: &str| Scopes::parse_space_separated(raw).unwrap();
+        assert_eq!(Scopes::granted(None, &allowed).unwrap(), allowed);
+        assert_eq!(Scopes::granted(Some(&ask("email openid")), &allowed).unwrap().to_space_separated(), "email openid");
+        assert_eq!(Scopes::granted(Some(&ask("openid admin")), &allowed).unwrap_err().as_str(), "admin");
+        assert_eq!(ask("a b").union(&ask("b c")).to_space_separated(), "a b c");
+        assert!(allowed.covers(&ask("profile")));
+        assert!(!ask("profile").covers(&allowed));
     }
 
     #[test]

@@ -22,6 +22,21 @@ pub enum ApiError {
     /// 401: the bearer token is missing or wrong (RFC 6750 `invalid_token`).
     #[error("{description}")]
     InvalidToken { realm: &'static str, description: String },
+    /// 401: client authentication failed (RFC 6749 §5.2); `realm` is the domain.
+    #[error("{description}")]
+    InvalidClient { realm: String, description: String },
+    /// 400: the grant (password, refresh token) is invalid, expired, revoked or reused.
+    #[error("{0}")]
+    InvalidGrant(String),
+    /// 400: this client may not do this.
+    #[error("{0}")]
+    UnauthorizedClient(String),
+    /// 400: revokd does not know this grant type.
+    #[error("{0}")]
+    UnsupportedGrantType(String),
+    /// 400: a requested scope is not allowed.
+    #[error("{0}")]
+    InvalidScope(String),
     /// 404: no such resource.
     #[error("{0}")]
     NotFound(String),
@@ -64,6 +79,11 @@ impl ApiError {
             | Self::PayloadTooLarge(_)
             | Self::UnsupportedMediaType(_) => "invalid_request",
             Self::InvalidToken { .. } => "invalid_token",
+            Self::InvalidClient { .. } => "invalid_client",
+            Self::InvalidGrant(_) => "invalid_grant",
+            Self::UnauthorizedClient(_) => "unauthorized_client",
+            Self::UnsupportedGrantType(_) => "unsupported_grant_type",
+            Self::InvalidScope(_) => "invalid_scope",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::Unavailable(_) => "temporarily_unavailable",
@@ -98,8 +118,12 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Self::InvalidToken { .. } => StatusCode::UNAUTHORIZED,
+            Self::InvalidRequest(_)
+            | Self::InvalidGrant(_)
+            | Self::UnauthorizedClient(_)
+            | Self::UnsupportedGrantType(_)
+            | Self::InvalidScope(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidToken { .. } | Self::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -122,6 +146,11 @@ impl ResponseError for ApiError {
             Self::InvalidToken { realm, .. } => {
                 let challenge = format!("Bearer realm=\"{realm}\", error=\"invalid_token\"");
                 if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    response.insert_header((header::WWW_AUTHENTICATE, value));
+                }
+            }
+            Self::InvalidClient { realm, .. } => {
+                if let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
                     response.insert_header((header::WWW_AUTHENTICATE, value));
                 }
             }
@@ -168,5 +197,25 @@ impl From<AdminError> for ApiError {
 impl From<crate::domain::NameError> for ApiError {
     fn from(error: crate::domain::NameError) -> Self {
         Self::InvalidRequest(error.0)
+    }
+}
+
+impl ApiError {
+    /// An OAuth error of a request to `domain` (the realm of a 401).
+    pub fn from_oauth(error: crate::oauth::OAuthError, domain: &crate::domain::DomainName) -> Self {
+        use crate::oauth::OAuthError as E;
+        match error {
+            E::InvalidRequest(d) => Self::InvalidRequest(d),
+            E::InvalidClient(description) => Self::InvalidClient {
+                realm: domain.to_string(),
+                description,
+            },
+            E::InvalidGrant(d) => Self::InvalidGrant(d),
+            E::UnauthorizedClient(d) => Self::UnauthorizedClient(d),
+            E::UnsupportedGrantType(d) => Self::UnsupportedGrantType(d),
+            E::InvalidScope(d) => Self::InvalidScope(d),
+            E::Store(e) => e.into(),
+            E::Internal(d) => Self::Internal(d),
+        }
     }
 }

@@ -4,7 +4,7 @@ use actix_web::web;
 
 use super::endpoint::Endpoint;
 use super::extractors::{json_config, path_config, query_config};
-use super::handlers::{admin, ops};
+use super::handlers::{admin, metadata, ops, token};
 
 /// Mounts every route and the extractor settings they rely on.
 pub fn mount(cfg: &mut web::ServiceConfig) {
@@ -15,6 +15,9 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
         .service(Endpoint::new("/readyz").get(ops::readyz))
         .service(Endpoint::new("/metrics").get(ops::metrics))
         .service(Endpoint::new("/openapi.json").get(ops::openapi_json))
+        .service(Endpoint::new("/.well-known/oauth-authorization-server/domains/{domain}").get(metadata::metadata))
+        .service(Endpoint::new("/oauth2/rest/jwks").get(metadata::jwks))
+        .service(Endpoint::new("/oauth2/rest/token").post(token::token))
         .service(
             web::scope("/admin/v1")
                 .service(

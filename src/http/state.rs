@@ -3,6 +3,7 @@
 use crate::admin::Admin;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::oauth::TokenService;
 use crate::security::AdminToken;
 use crate::store::Store;
 
@@ -12,6 +13,7 @@ pub struct AppState {
     pub store: Store,
     pub clock: Clock,
     pub admin: Admin,
+    pub tokens: TokenService,
     /// `None`: the operator API refuses everyone.
     pub admin_token: Option<AdminToken>,
     pub metrics: Metrics,

@@ -3,8 +3,8 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::models::{ClientRow, NewClient};
-use super::schema::clients;
+use super::models::{ClientRow, DomainRow, NewClient};
+use super::schema::{clients, domains};
 use super::{Db, StoreError};
 use crate::on_db;
 
@@ -45,4 +45,21 @@ pub async fn delete(db: &mut Db<'_>, domain_id: i64, client_id: &str) -> Result<
     .execute(conn)
     .await)?;
     Ok(deleted > 0)
+}
+
+/// A client and its domain, by their public names, in one round trip: what client
+/// authentication needs.
+pub async fn find_with_domain(
+    db: &mut Db<'_>,
+    domain_name: &str,
+    client_id: &str,
+) -> Result<Option<(DomainRow, ClientRow)>, StoreError> {
+    Ok(on_db!(db, |conn| domains::table
+        .inner_join(clients::table.on(clients::domain_id.eq(domains::id)))
+        .filter(domains::name.eq(domain_name))
+        .filter(clients::client_id.eq(client_id))
+        .select((DomainRow::as_select(), ClientRow::as_select()))
+        .first(conn)
+        .await
+        .optional())?)
 }

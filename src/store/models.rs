@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{audit_events, clients, domains, users};
+use super::schema::{audit_events, clients, consents, domains, signing_keys, token_families, tokens, users};
 use crate::clock::UnixMicros;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -132,4 +132,127 @@ pub struct NewAuditEvent<'a> {
     pub actor: &'a str,
     pub request_id: Option<&'a str>,
     pub details: String,
+}
+
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = signing_keys)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct SigningKeyRow {
+    pub domain_id: i64,
+    pub id: i64,
+    pub kid: String,
+    pub algorithm: String,
+    pub private_key: Vec<u8>,
+    pub public_jwk: String,
+    pub created_at: UnixMicros,
+    pub retired_at: Option<UnixMicros>,
+}
+
+impl std::fmt::Debug for SigningKeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyRow")
+            .field("domain_id", &self.domain_id)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = signing_keys)]
+pub struct NewSigningKey<'a> {
+    pub domain_id: i64,
+    pub kid: &'a str,
+    pub algorithm: &'a str,
+    pub private_key: &'a [u8],
+    pub public_jwk: &'a str,
+    pub created_at: UnixMicros,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = consents)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct ConsentRow {
+    pub domain_id: i64,
+    pub id: i64,
+    pub user_ref: i64,
+    pub client_ref: i64,
+    pub scopes: String,
+    pub granted_at: UnixMicros,
+    pub revoked_at: Option<UnixMicros>,
+    pub revoked_reason: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = consents)]
+pub struct NewConsent<'a> {
+    pub domain_id: i64,
+    pub user_ref: i64,
+    pub client_ref: i64,
+    pub scopes: &'a str,
+    pub granted_at: UnixMicros,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = token_families)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct FamilyRow {
+    pub domain_id: i64,
+    pub id: i64,
+    pub client_ref: i64,
+    pub user_ref: Option<i64>,
+    pub consent_ref: Option<i64>,
+    pub created_at: UnixMicros,
+    pub revoked_at: Option<UnixMicros>,
+    pub revoked_reason: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = token_families)]
+pub struct NewFamily {
+    pub domain_id: i64,
+    pub client_ref: i64,
+    pub user_ref: Option<i64>,
+    pub consent_ref: Option<i64>,
+    pub created_at: UnixMicros,
+}
+
+/// A stored token: never the token itself, only its SHA-256.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tokens)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct TokenRow {
+    pub domain_id: i64,
+    pub id: i64,
+    pub kind: String,
+    pub token_hash: Vec<u8>,
+    pub jti: String,
+    pub family_ref: Option<i64>,
+    pub parent_ref: Option<i64>,
+    pub client_ref: i64,
+    pub user_ref: Option<i64>,
+    pub consent_ref: Option<i64>,
+    pub scopes: String,
+    pub issued_at: UnixMicros,
+    pub expires_at: UnixMicros,
+    pub rotated_at: Option<UnixMicros>,
+    pub revoked_at: Option<UnixMicros>,
+    pub revoked_by: Option<String>,
+    pub revoked_reason: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = tokens)]
+pub struct NewToken<'a> {
+    pub domain_id: i64,
+    pub kind: &'a str,
+    pub token_hash: &'a [u8],
+    pub jti: &'a str,
+    pub family_ref: Option<i64>,
+    pub parent_ref: Option<i64>,
+    pub client_ref: i64,
+    pub user_ref: Option<i64>,
+    pub consent_ref: Option<i64>,
+    pub scopes: &'a str,
+    pub issued_at: UnixMicros,
+    pub expires_at: UnixMicros,
 }

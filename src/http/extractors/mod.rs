@@ -1,10 +1,16 @@
 //! Request extractors: each turns one part of a request into a checked value or a
 //! §3 error, so handlers receive only valid input.
 
+mod base_url;
 mod body;
+mod client_auth;
 mod identity_domain;
+mod oauth_form;
 mod operator;
 
+pub use base_url::{base_url, issuer};
 pub use body::{ValidJson, json_config, path_config, query_config};
+pub use client_auth::presented_credentials;
 pub use identity_domain::IdentityDomain;
+pub use oauth_form::OAuthForm;
 pub use operator::Operator;

@@ -2,4 +2,6 @@
 //! function and map its answer; the rules live in `domain/`, `admin/` and `store/`.
 
 pub mod admin;
+pub mod metadata;
 pub mod ops;
+pub mod token;

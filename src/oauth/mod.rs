@@ -1,0 +1,12 @@
+//! The OAuth side of revokd: who a client is, and the tokens it gets.
+//! HTTP-free: handlers translate requests into these calls and errors back into §3.
+
+pub mod client_auth;
+mod error;
+pub mod grants;
+pub mod keyring;
+
+pub use client_auth::{AuthenticatedClient, Credentials};
+pub use error::OAuthError;
+pub use grants::{Grant, IssuedTokens, TokenService};
+pub use keyring::KeyRing;

@@ -1,0 +1,51 @@
+//! Consents: one active grant per (domain, user, client).
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::models::{ConsentRow, NewConsent};
+use super::schema::consents;
+use super::{Db, StoreError};
+use crate::on_db;
+
+pub async fn find_active(db: &mut Db<'_>, domain_id: i64, user_ref: i64, client_ref: i64) -> Result<Option<ConsentRow>, StoreError> {
+    Ok(on_db!(db, |conn| consents::table
+        .filter(consents::domain_id.eq(domain_id))
+        .filter(consents::user_ref.eq(user_ref))
+        .filter(consents::client_ref.eq(client_ref))
+        .filter(consents::revoked_at.is_null())
+        .select(ConsentRow::as_select())
+        .first(conn)
+        .await
+        .optional())?)
+}
+
+pub async fn find(db: &mut Db<'_>, domain_id: i64, id: i64) -> Result<Option<ConsentRow>, StoreError> {
+    Ok(on_db!(db, |conn| consents::table
+        .filter(consents::domain_id.eq(domain_id))
+        .filter(consents::id.eq(id))
+        .select(ConsentRow::as_select())
+        .first(conn)
+        .await
+        .optional())?)
+}
+
+pub async fn insert(db: &mut Db<'_>, new: &NewConsent<'_>) -> Result<ConsentRow, StoreError> {
+    Ok(on_db!(db, |conn| diesel::insert_into(consents::table)
+        .values(new)
+        .returning(ConsentRow::as_returning())
+        .get_result(conn)
+        .await)?)
+}
+
+pub async fn set_scopes(db: &mut Db<'_>, domain_id: i64, id: i64, scopes: &str) -> Result<(), StoreError> {
+    on_db!(db, |conn| diesel::update(
+        consents::table
+            .filter(consents::domain_id.eq(domain_id))
+            .filter(consents::id.eq(id))
+    )
+    .set(consents::scopes.eq(scopes))
+    .execute(conn)
+    .await)?;
+    Ok(())
+}
