@@ -2,12 +2,14 @@
 //! on the database directly and need no HTTP or admin token.
 
 use std::io::BufRead;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use crate::admin::{Actor, Admin};
 use crate::clock::Clock;
+use crate::oauth::{Grant, KeyRing, TokenResponse, TokenService, client_auth};
 use crate::config::Settings;
 use crate::domain::{ClientId, ClientSpec, ClientType, DomainName, DomainSettings, GrantType, Scope, Scopes, Username};
 use crate::security::Password;
@@ -36,6 +38,9 @@ pub enum Command {
     /// Manage users (resource owners).
     #[command(subcommand)]
     User(UserCommand),
+    /// Issue tokens, for trying the service out.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Apply pending migrations (or revert them all).
     Migrate {
         /// Revert every migration: drops all of revokd's tables and data.
@@ -58,30 +63,19 @@ pub enum DomainCommand {
     },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ClientKind {
-    Confidential,
-    Public,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Grant {
-    ClientCredentials,
-    Password,
-    RefreshToken,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client; a confidential client's secret is printed once.
     Create {
         domain: String,
         client_id: String,
-        #[arg(long = "type", value_enum, default_value = "confidential")]
-        client_type: ClientKind,
-        /// A grant the client may use (repeat for several; default depends on --type).
-        #[arg(long = "grant", value_enum)]
-        grants: Vec<Grant>,
+        /// confidential or public.
+        #[arg(long = "type", value_parser = parse_client_type, default_value = "confidential")]
+        client_type: ClientType,
+        /// client_credentials, password or refresh_token (repeat for several; default
+        /// depends on --type).
+        #[arg(long = "grant", value_parser = parse_grant)]
+        grants: Vec<GrantType>,
         /// A scope the client may ask for (repeat for several).
         #[arg(long = "scope")]
         scopes: Vec<String>,
@@ -95,6 +89,22 @@ pub enum ClientCommand {
 pub enum UserCommand {
     /// Create a user; the password is read from the first line of standard input.
     Create { domain: String, username: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue tokens to a client of the domain, as its token endpoint would, without the
+    /// client's secret. With --username, a password grant (the password is read from
+    /// the first line of standard input); otherwise client_credentials.
+    Issue {
+        domain: String,
+        client_id: String,
+        #[arg(long)]
+        username: Option<String>,
+        /// A scope to ask for (repeat for several; default all the client may have).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
 }
 
 /// Runs the parsed command line.
@@ -145,20 +155,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let spec = ClientSpec {
                 client_id: ClientId::parse(&client_id)?,
-                client_type: match client_type {
-                    ClientKind::Confidential => ClientType::Confidential,
-                    ClientKind::Public => ClientType::Public,
-                },
-                grant_types: (!grants.is_empty()).then(|| {
-                    grants
-                        .iter()
-                        .map(|g| match g {
-                            Grant::ClientCredentials => GrantType::ClientCredentials,
-                            Grant::Password => GrantType::Password,
-                            Grant::RefreshToken => GrantType::RefreshToken,
-                        })
-                        .collect()
-                }),
+                client_type,
+                grant_types: (!grants.is_empty()).then_some(grants),
                 scopes: Scopes::new(scopes.iter().map(|s| Scope::parse(s)).collect::<Result<Vec<_>, _>>()?)?,
                 domain_admin,
             };
@@ -189,13 +187,70 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?;
             println!("{}", serde_json::to_string_pretty(&user)?);
         }
+        Command::Token(TokenCommand::Issue {
+            domain,
+            client_id,
+            username,
+            scopes,
+        }) => {
+            let domain = DomainName::parse(&domain)?;
+            let scope = (!scopes.is_empty())
+                .then(|| Scopes::new(scopes.iter().map(|s| Scope::parse(s)).collect::<Result<Vec<_>, _>>()?))
+                .transpose()?;
+            let grant = match username {
+                Some(username) => Grant::Password {
+                    username,
+                    password: Password::new(read_password()?),
+                    scope,
+                },
+                None => Grant::ClientCredentials { scope },
+            };
+            let store = open_store(&settings).await?;
+            let client = client_auth::without_credentials(&store, &domain, &client_id)
+                .await?
+                .with_context(|| format!("no client '{client_id}' in identity domain '{domain}'"))?;
+            let base = match &settings.public_url {
+                Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+                None => format!("{}://{}", if settings.tls.is_some() { "https" } else { "http" }, settings.listen),
+            };
+            let service = TokenService::new(store, Clock::system(), Arc::new(KeyRing::default()));
+            let issued = service
+                .issue(&client, &format!("{base}/domains/{domain}"), grant, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string_pretty(&TokenResponse::from(issued))?);
+        }
     }
     Ok(())
 }
 
-async fn admin(settings: &Settings) -> anyhow::Result<Admin> {
-    let store = Store::open(&settings.database, &settings.store)
+fn parse_client_type(raw: &str) -> Result<ClientType, String> {
+    ClientType::parse(raw).ok_or_else(|| "expected confidential or public".into())
+}
+
+fn parse_grant(raw: &str) -> Result<GrantType, String> {
+    GrantType::parse(raw).ok_or_else(|| "expected client_credentials, password or refresh_token".into())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() || password.chars().count() > 1024 {
+        bail!("the password (first line of standard input) must be 1 to 1024 characters");
+    }
+    Ok(password)
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    Store::open(&settings.database, &settings.store)
         .await
-        .with_context(|| format!("cannot open the store at {}", settings.database))?;
-    Ok(Admin::new(store, Clock::system()))
+        .with_context(|| format!("cannot open the store at {}", settings.database))
+}
+
+async fn admin(settings: &Settings) -> anyhow::Result<Admin> {
+    Ok(Admin::new(open_store(settings).await?, Clock::system()))
 }

@@ -43,6 +43,22 @@ impl AuthenticatedClient {
     }
 }
 
+/// The client, without credentials: for callers that hold the database already (the
+/// CLI). `None` when the domain or client does not exist.
+pub async fn without_credentials(
+    store: &Store,
+    domain: &DomainName,
+    client_id: &str,
+) -> Result<Option<AuthenticatedClient>, OAuthError> {
+    let (name, client_id) = (domain.clone(), client_id.to_owned());
+    let found = store
+        .read(move |mut db| {
+            Box::pin(async move { clients::find_with_domain(&mut db, name.as_str(), &client_id).await })
+        })
+        .await?;
+    Ok(found.map(|(domain, client)| AuthenticatedClient { domain, client }))
+}
+
 /// Checks `credentials` against the domain's client. An unknown domain, an unknown
 /// client, a wrong secret, a secret for a public client or none for a confidential
 /// one all answer the same `invalid_client`, so nothing can be enumerated.
@@ -52,13 +68,9 @@ pub async fn authenticate(
     credentials: Credentials,
 ) -> Result<AuthenticatedClient, OAuthError> {
     let refused = || OAuthError::InvalidClient("client authentication failed".into());
-    let (name, client_id) = (domain.clone(), credentials.client_id().to_owned());
-    let found = store
-        .read(move |mut db| {
-            Box::pin(async move { clients::find_with_domain(&mut db, name.as_str(), &client_id).await })
-        })
-        .await?;
-    let Some((domain, client)) = found else {
+    let Some(AuthenticatedClient { domain, client }) =
+        without_credentials(store, domain, credentials.client_id()).await?
+    else {
         return Err(refused());
     };
     let stored = client.secret_hash.as_deref().and_then(Sha256Digest::from_slice);

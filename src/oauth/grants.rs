@@ -10,7 +10,9 @@ use std::sync::{Arc, OnceLock};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::{AuthenticatedClient, KeyRing, OAuthError};
 use crate::clock::{Clock, MICROS_PER_SEC, UnixMicros};
@@ -36,6 +38,32 @@ pub struct IssuedTokens {
     pub expires_in: i64,
     pub refresh_token: Option<PlainToken>,
     pub scope: Scopes,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"access_token":"eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9...","token_type":"Bearer","expires_in":3600,"refresh_token":"Zx1x3mBq9Qh0g3oZkq4F2d6jWc8rT5yNn7uL0aEpVsI","scope":"openid profile"}))]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Space-separated.
+    pub scope: String,
+}
+
+impl From<IssuedTokens> for TokenResponse {
+    fn from(issued: IssuedTokens) -> Self {
+        Self {
+            access_token: issued.access_token,
+            token_type: "Bearer",
+            expires_in: issued.expires_in,
+            refresh_token: issued.refresh_token.map(PlainToken::into_string),
+            scope: issued.scope.to_space_separated(),
+        }
+    }
 }
 
 /// Issues tokens. Cheap to share: hold it in an `Arc` or app state.

@@ -8,5 +8,5 @@ pub mod keyring;
 
 pub use client_auth::{AuthenticatedClient, Credentials};
 pub use error::OAuthError;
-pub use grants::{Grant, IssuedTokens, TokenService};
+pub use grants::{Grant, IssuedTokens, TokenResponse, TokenService};
 pub use keyring::KeyRing;

@@ -2,7 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::Scopes;
@@ -10,7 +9,7 @@ use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{IdentityDomain, OAuthForm, base_url, issuer, presented_credentials};
 use crate::http::middleware::RequestId;
 use crate::http::state::AppState;
-use crate::oauth::{Grant, OAuthError, client_auth};
+use crate::oauth::{Grant, OAuthError, TokenResponse, client_auth};
 use crate::security::Password;
 use crate::tokens::PlainToken;
 
@@ -37,20 +36,6 @@ pub struct TokenForm {
     client_id: Option<String>,
     /// `client_secret_post`.
     client_secret: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"access_token":"eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9...","token_type":"Bearer","expires_in":3600,"refresh_token":"Zx1x3mBq9Qh0g3oZkq4F2d6jWc8rT5yNn7uL0aEpVsI","scope":"openid profile"}))]
-pub struct TokenResponse {
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    pub expires_in: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    /// Space-separated.
-    pub scope: String,
 }
 
 /// Issues tokens.
@@ -93,13 +78,7 @@ pub async fn token(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
-        .json(TokenResponse {
-            access_token: issued.access_token,
-            token_type: "Bearer",
-            expires_in: issued.expires_in,
-            refresh_token: issued.refresh_token.map(PlainToken::into_string),
-            scope: issued.scope.to_space_separated(),
-        }))
+        .json(TokenResponse::from(issued)))
 }
 
 fn grant_of(form: &OAuthForm) -> Result<Grant, OAuthError> {
