@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::handlers::{admin, metadata, ops, token};
+use crate::http::handlers::{admin, metadata, ops, revoke, token};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,6 +14,8 @@ use crate::http::handlers::{admin, metadata, ops, token};
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     paths(
+        revoke::revoke,
+        revoke::revoke_rfc7009,
         token::token,
         metadata::metadata,
         metadata::jwks,

@@ -52,6 +52,7 @@ impl Application {
             "revokd listening"
         );
         let require_https_on = settings.require_https;
+        let allow_get_revoke = !settings.require_post;
         let workers = settings.workers;
         let state = web::Data::new(AppState {
             admin: Admin::new(store.clone(), clock.clone()),
@@ -66,7 +67,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .configure(routes::mount)
+                .configure(|cfg| routes::mount(cfg, allow_get_revoke))
                 .wrap(actix_web::middleware::Condition::new(
                     require_https_on,
                     from_fn(require_https),

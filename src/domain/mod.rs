@@ -3,6 +3,7 @@
 
 mod client;
 mod names;
+pub mod revocation;
 mod settings;
 
 pub use client::{ClientSpec, ClientType, GrantType};

@@ -4,10 +4,17 @@ use actix_web::web;
 
 use super::endpoint::Endpoint;
 use super::extractors::{json_config, path_config, query_config};
-use super::handlers::{admin, metadata, ops, token};
+use super::handlers::{admin, metadata, ops, revoke, token};
 
-/// Mounts every route and the extractor settings they rely on.
-pub fn mount(cfg: &mut web::ServiceConfig) {
+/// Mounts every route and the extractor settings they rely on. `allow_get_revoke`
+/// is `REVOKD_REQUIRE_POST=false`.
+pub fn mount(cfg: &mut web::ServiceConfig, allow_get_revoke: bool) {
+    let mut revoke_rest = Endpoint::new("/oauth2/rest/token/revoke").post(revoke::revoke);
+    let mut revoke_rfc7009 = Endpoint::new("/oauth2/revoke").post(revoke::revoke_rfc7009);
+    if allow_get_revoke {
+        revoke_rest = revoke_rest.get(revoke::revoke_by_get);
+        revoke_rfc7009 = revoke_rfc7009.get(revoke::revoke_rfc7009_by_get);
+    }
     cfg.app_data(json_config())
         .app_data(path_config())
         .app_data(query_config())
@@ -18,6 +25,8 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
         .service(Endpoint::new("/.well-known/oauth-authorization-server/domains/{domain}").get(metadata::metadata))
         .service(Endpoint::new("/oauth2/rest/jwks").get(metadata::jwks))
         .service(Endpoint::new("/oauth2/rest/token").post(token::token))
+        .service(revoke_rest)
+        .service(revoke_rfc7009)
         .service(
             web::scope("/admin/v1")
                 .service(

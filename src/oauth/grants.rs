@@ -400,7 +400,8 @@ async fn reuse(
             action: "refresh_token.reused",
             actor,
             request_id,
-            details: json!({ "family_id": family_ref, "revoked_tokens": revoked, "level": "RELATED_TOKENS" }).to_string(),
+            details: json!({ "family_id": family_ref, "revoked": revoked, "count": revoked.total(), "level": "RELATED_TOKENS" })
+                .to_string(),
         },
     )
     .await?;

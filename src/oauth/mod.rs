@@ -5,6 +5,7 @@ pub mod client_auth;
 mod error;
 pub mod grants;
 pub mod keyring;
+pub mod revocation;
 
 pub use client_auth::{AuthenticatedClient, Credentials};
 pub use error::OAuthError;

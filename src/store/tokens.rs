@@ -5,9 +5,10 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::models::{FamilyRow, NewFamily, NewToken, TokenRow};
-use super::schema::{token_families, tokens};
+use super::schema::{consents, token_families, tokens};
 use super::{Db, StoreError};
 use crate::clock::UnixMicros;
+use crate::domain::revocation::Plan;
 use crate::on_db;
 
 pub const ACCESS: &str = "access";
@@ -76,9 +77,59 @@ pub struct Revocation<'a> {
     pub reason: &'a str,
 }
 
-/// Revokes a family and every token in it that is not revoked yet; returns how many
-/// tokens that was.
-pub async fn revoke_family(db: &mut Db<'_>, domain_id: i64, family_id: i64, how: &Revocation<'_>) -> Result<usize, StoreError> {
+/// How many tokens of each kind a revocation ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Revoked {
+    pub access: usize,
+    pub refresh: usize,
+}
+
+impl Revoked {
+    pub fn total(self) -> usize {
+        self.access + self.refresh
+    }
+
+    fn add(&mut self, kinds: Vec<String>) {
+        for kind in kinds {
+            if kind == ACCESS {
+                self.access += 1;
+            } else {
+                self.refresh += 1;
+            }
+        }
+    }
+}
+
+impl std::ops::AddAssign for Revoked {
+    fn add_assign(&mut self, other: Self) {
+        self.access += other.access;
+        self.refresh += other.refresh;
+    }
+}
+
+/// Revokes one token unless it already is.
+pub async fn revoke_token(db: &mut Db<'_>, domain_id: i64, id: i64, how: &Revocation<'_>) -> Result<Revoked, StoreError> {
+    let kinds: Vec<String> = on_db!(db, |conn| diesel::update(
+        tokens::table
+            .filter(tokens::domain_id.eq(domain_id))
+            .filter(tokens::id.eq(id))
+            .filter(tokens::revoked_at.is_null())
+    )
+    .set((
+        tokens::revoked_at.eq(how.at),
+        tokens::revoked_by.eq(how.by),
+        tokens::revoked_reason.eq(how.reason),
+    ))
+    .returning(tokens::kind)
+    .get_results(conn)
+    .await)?;
+    let mut revoked = Revoked::default();
+    revoked.add(kinds);
+    Ok(revoked)
+}
+
+/// Revokes a family and every token in it that is not revoked yet.
+pub async fn revoke_family(db: &mut Db<'_>, domain_id: i64, family_id: i64, how: &Revocation<'_>) -> Result<Revoked, StoreError> {
     on_db!(db, |conn| diesel::update(
         token_families::table
             .filter(token_families::domain_id.eq(domain_id))
@@ -91,7 +142,7 @@ pub async fn revoke_family(db: &mut Db<'_>, domain_id: i64, family_id: i64, how:
     ))
     .execute(conn)
     .await)?;
-    Ok(on_db!(db, |conn| diesel::update(
+    let kinds: Vec<String> = on_db!(db, |conn| diesel::update(
         tokens::table
             .filter(tokens::domain_id.eq(domain_id))
             .filter(tokens::family_ref.eq(family_id))
@@ -102,6 +153,65 @@ pub async fn revoke_family(db: &mut Db<'_>, domain_id: i64, family_id: i64, how:
         tokens::revoked_by.eq(how.by),
         tokens::revoked_reason.eq(how.reason),
     ))
+    .returning(tokens::kind)
+    .get_results(conn)
+    .await)?;
+    let mut revoked = Revoked::default();
+    revoked.add(kinds);
+    Ok(revoked)
+}
+
+/// Withdraws a consent: the consent, every family under it and every token issued
+/// under it.
+pub async fn revoke_consent(db: &mut Db<'_>, domain_id: i64, consent_id: i64, how: &Revocation<'_>) -> Result<Revoked, StoreError> {
+    on_db!(db, |conn| diesel::update(
+        consents::table
+            .filter(consents::domain_id.eq(domain_id))
+            .filter(consents::id.eq(consent_id))
+            .filter(consents::revoked_at.is_null())
+    )
+    .set((consents::revoked_at.eq(how.at), consents::revoked_reason.eq(how.reason)))
     .execute(conn)
-    .await)?)
+    .await)?;
+    on_db!(db, |conn| diesel::update(
+        token_families::table
+            .filter(token_families::domain_id.eq(domain_id))
+            .filter(token_families::consent_ref.eq(consent_id))
+            .filter(token_families::revoked_at.is_null())
+    )
+    .set((
+        token_families::revoked_at.eq(how.at),
+        token_families::revoked_reason.eq(how.reason),
+    ))
+    .execute(conn)
+    .await)?;
+    let kinds: Vec<String> = on_db!(db, |conn| diesel::update(
+        tokens::table
+            .filter(tokens::domain_id.eq(domain_id))
+            .filter(tokens::consent_ref.eq(consent_id))
+            .filter(tokens::revoked_at.is_null())
+    )
+    .set((
+        tokens::revoked_at.eq(how.at),
+        tokens::revoked_by.eq(how.by),
+        tokens::revoked_reason.eq(how.reason),
+    ))
+    .returning(tokens::kind)
+    .get_results(conn)
+    .await)?;
+    let mut revoked = Revoked::default();
+    revoked.add(kinds);
+    Ok(revoked)
+}
+
+/// Carries out a revocation plan; the caller's transaction makes it all or nothing.
+pub async fn execute(db: &mut Db<'_>, domain_id: i64, plan: &Plan, how: &Revocation<'_>) -> Result<Revoked, StoreError> {
+    let mut revoked = revoke_token(db, domain_id, plan.token, how).await?;
+    if let Some(family) = plan.family {
+        revoked += revoke_family(db, domain_id, family, how).await?;
+    }
+    if let Some(consent) = plan.consent {
+        revoked += revoke_consent(db, domain_id, consent, how).await?;
+    }
+    Ok(revoked)
 }

@@ -4,4 +4,5 @@
 pub mod admin;
 pub mod metadata;
 pub mod ops;
+pub mod revoke;
 pub mod token;

@@ -1,0 +1,190 @@
+//! What a revocation request means, decided without I/O (SPEC §3.1, §3.2): the wire
+//! enums, who may revoke a token, and which things a level reaches.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// `token_type`: only a hint for the look-up; a wrong one still finds the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TokenTypeParam {
+    AccessToken,
+    RefreshToken,
+    None,
+}
+
+/// `revoke_level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RevokeLevel {
+    /// Only the presented token.
+    None,
+    /// The presented token's whole family (refresh chain and its access tokens).
+    RelatedTokens,
+    /// The family, the (user, client) consent, and every token issued under it.
+    RelatedConsent,
+}
+
+impl RevokeLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "NONE",
+            Self::RelatedTokens => "RELATED_TOKENS",
+            Self::RelatedConsent => "RELATED_CONSENT",
+        }
+    }
+
+    /// RFC 7009 defaults for `/oauth2/revoke` (SPEC §3.2), from what the token really
+    /// is: a refresh token takes its grant's access tokens with it.
+    pub fn rfc7009_default(kind: TokenKind) -> Self {
+        match kind {
+            TokenKind::Refresh => Self::RelatedTokens,
+            TokenKind::Access => Self::None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "access" => Some(Self::Access),
+            "refresh" => Some(Self::Refresh),
+            _ => None,
+        }
+    }
+}
+
+/// A parameter with a closed set of values: parses it or says which values exist.
+pub fn parse_closed<T: for<'de> Deserialize<'de>>(name: &str, raw: &str, allowed: &[&str]) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(raw.to_owned()))
+        .map_err(|_| format!("{name} must be one of {}, not {raw:?}", allowed.join(", ")))
+}
+
+pub const TOKEN_TYPES: [&str; 3] = ["ACCESS_TOKEN", "REFRESH_TOKEN", "NONE"];
+pub const REVOKE_LEVELS: [&str; 3] = ["NONE", "RELATED_TOKENS", "RELATED_CONSENT"];
+
+/// The client asking for a revocation.
+#[derive(Debug, Clone, Copy)]
+pub struct Revoker {
+    pub client_ref: i64,
+    pub is_public: bool,
+    pub domain_admin: bool,
+}
+
+/// Whether a client may revoke at all in its domain (before any token is looked at).
+pub fn may_revoke_at_all(revoker: Revoker, public_clients_can_revoke: bool) -> bool {
+    !revoker.is_public || public_clients_can_revoke
+}
+
+/// Whether `revoker` may revoke a token issued to `owner_client_ref`: its own tokens,
+/// or any token of the domain for a domain administrator.
+pub fn may_revoke(revoker: Revoker, owner_client_ref: i64) -> bool {
+    revoker.client_ref == owner_client_ref || revoker.domain_admin
+}
+
+/// The presented token as far as the plan needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenLinks {
+    pub token_id: i64,
+    pub family: Option<i64>,
+    pub consent: Option<i64>,
+}
+
+/// What one revocation changes; carried out in one transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    pub token: i64,
+    /// Revoke this family and every token in it.
+    pub family: Option<i64>,
+    /// Revoke this consent, every family under it and every token issued under it.
+    pub consent: Option<i64>,
+}
+
+/// Which things `level` reaches from the presented token. A level falls back to the
+/// one below when the token has no family (client_credentials) or no consent.
+pub fn plan(level: RevokeLevel, token: TokenLinks) -> Plan {
+    let family = match level {
+        RevokeLevel::None => None,
+        RevokeLevel::RelatedTokens | RevokeLevel::RelatedConsent => token.family,
+    };
+    let consent = match level {
+        RevokeLevel::RelatedConsent => token.consent,
+        RevokeLevel::None | RevokeLevel::RelatedTokens => None,
+    };
+    Plan {
+        token: token.token_id,
+        family,
+        consent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USER_TOKEN: TokenLinks = TokenLinks {
+        token_id: 7,
+        family: Some(3),
+        consent: Some(2),
+    };
+    const CLIENT_TOKEN: TokenLinks = TokenLinks {
+        token_id: 9,
+        family: None,
+        consent: None,
+    };
+
+    #[test]
+    fn levels_reach_token_family_consent() {
+        assert_eq!(plan(RevokeLevel::None, USER_TOKEN), Plan { token: 7, family: None, consent: None });
+        assert_eq!(plan(RevokeLevel::RelatedTokens, USER_TOKEN), Plan { token: 7, family: Some(3), consent: None });
+        assert_eq!(
+            plan(RevokeLevel::RelatedConsent, USER_TOKEN),
+            Plan { token: 7, family: Some(3), consent: Some(2) }
+        );
+    }
+
+    #[test]
+    fn tokens_without_family_or_consent_fall_back() {
+        for level in [RevokeLevel::None, RevokeLevel::RelatedTokens, RevokeLevel::RelatedConsent] {
+            assert_eq!(plan(level, CLIENT_TOKEN), Plan { token: 9, family: None, consent: None });
+        }
+        let family_only = TokenLinks { token_id: 1, family: Some(5), consent: None };
+        assert_eq!(plan(RevokeLevel::RelatedConsent, family_only), plan(RevokeLevel::RelatedTokens, family_only));
+    }
+
+    #[test]
+    fn who_may_revoke() {
+        let owner = Revoker { client_ref: 1, is_public: false, domain_admin: false };
+        let admin = Revoker { client_ref: 2, is_public: false, domain_admin: true };
+        let public = Revoker { client_ref: 3, is_public: true, domain_admin: false };
+        assert!(may_revoke(owner, 1));
+        assert!(!may_revoke(owner, 4));
+        assert!(may_revoke(admin, 4));
+        assert!(may_revoke_at_all(public, true));
+        assert!(!may_revoke_at_all(public, false));
+        assert!(may_revoke_at_all(owner, false));
+    }
+
+    #[test]
+    fn wire_values_parse_or_name_the_allowed() {
+        assert_eq!(parse_closed::<RevokeLevel>("revoke_level", "RELATED_CONSENT", &REVOKE_LEVELS), Ok(RevokeLevel::RelatedConsent));
+        let error = parse_closed::<RevokeLevel>("revoke_level", "related_tokens", &REVOKE_LEVELS).unwrap_err();
+        assert!(error.contains("NONE, RELATED_TOKENS, RELATED_CONSENT"), "{error}");
+        assert_eq!(parse_closed::<TokenTypeParam>("token_type", "NONE", &TOKEN_TYPES), Ok(TokenTypeParam::None));
+        assert_eq!(RevokeLevel::rfc7009_default(TokenKind::Refresh), RevokeLevel::RelatedTokens);
+        assert_eq!(RevokeLevel::rfc7009_default(TokenKind::Access), RevokeLevel::None);
+    }
+}
