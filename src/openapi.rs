@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::handlers::{admin, metadata, ops, revoke, token};
+use crate::http::handlers::{admin, introspect, metadata, ops, revoke, token};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,7 @@ use crate::http::handlers::{admin, metadata, ops, revoke, token};
         revoke::revoke,
         revoke::revoke_rfc7009,
         token::token,
+        introspect::introspect,
         metadata::metadata,
         metadata::jwks,
         ops::healthz,

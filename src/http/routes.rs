@@ -4,7 +4,7 @@ use actix_web::web;
 
 use super::endpoint::Endpoint;
 use super::extractors::{json_config, path_config, query_config};
-use super::handlers::{admin, metadata, ops, revoke, token};
+use super::handlers::{admin, introspect, metadata, ops, revoke, token};
 
 /// Mounts every route and the extractor settings they rely on. `allow_get_revoke`
 /// is `REVOKD_REQUIRE_POST=false`.
@@ -25,6 +25,7 @@ pub fn mount(cfg: &mut web::ServiceConfig, allow_get_revoke: bool) {
         .service(Endpoint::new("/.well-known/oauth-authorization-server/domains/{domain}").get(metadata::metadata))
         .service(Endpoint::new("/oauth2/rest/jwks").get(metadata::jwks))
         .service(Endpoint::new("/oauth2/rest/token").post(token::token))
+        .service(Endpoint::new("/oauth2/rest/token/introspect").post(introspect::introspect))
         .service(revoke_rest)
         .service(revoke_rfc7009)
         .service(

@@ -4,6 +4,7 @@
 pub mod client_auth;
 mod error;
 pub mod grants;
+pub mod introspection;
 pub mod keyring;
 pub mod revocation;
 

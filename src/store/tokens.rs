@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::models::{FamilyRow, NewFamily, NewToken, TokenRow};
-use super::schema::{consents, token_families, tokens};
+use super::schema::{clients, consents, token_families, tokens, users};
 use super::{Db, StoreError};
 use crate::clock::UnixMicros;
 use crate::domain::revocation::Plan;
@@ -214,4 +214,74 @@ pub async fn execute(db: &mut Db<'_>, domain_id: i64, plan: &Plan, how: &Revocat
         revoked += revoke_consent(db, domain_id, consent, how).await?;
     }
     Ok(revoked)
+}
+
+/// A token with what decides whether it is live and what introspection shows.
+#[derive(Debug, Clone)]
+pub struct TokenView {
+    pub token: TokenRow,
+    pub client_id: String,
+    pub username: Option<String>,
+    pub family_revoked_at: Option<UnixMicros>,
+    pub consent_revoked_at: Option<UnixMicros>,
+}
+
+/// One indexed look-up by `(domain_id, token_hash)` with the token's client, user,
+/// family and consent joined in.
+pub async fn view_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Result<Option<TokenView>, StoreError> {
+    let found: Option<(TokenRow, String, Option<String>, Option<UnixMicros>, Option<UnixMicros>)> = on_db!(db, |conn| {
+        tokens::table
+            .inner_join(
+                clients::table.on(clients::domain_id
+                    .eq(tokens::domain_id)
+                    .and(clients::id.eq(tokens::client_ref))),
+            )
+            .left_join(
+                users::table.on(users::domain_id
+                    .eq(tokens::domain_id)
+                    .and(users::id.nullable().eq(tokens::user_ref))),
+            )
+            .left_join(
+                token_families::table.on(token_families::domain_id
+                    .eq(tokens::domain_id)
+                    .and(token_families::id.nullable().eq(tokens::family_ref))),
+            )
+            .left_join(
+                consents::table.on(consents::domain_id
+                    .eq(tokens::domain_id)
+                    .and(consents::id.nullable().eq(tokens::consent_ref))),
+            )
+            .filter(tokens::domain_id.eq(domain_id))
+            .filter(tokens::token_hash.eq(hash))
+            .select((
+                TokenRow::as_select(),
+                clients::client_id,
+                users::username.nullable(),
+                token_families::revoked_at.nullable(),
+                consents::revoked_at.nullable(),
+            ))
+            .first(conn)
+            .await
+            .optional()
+    })?;
+    Ok(found.map(|(token, client_id, username, family_revoked_at, consent_revoked_at)| TokenView {
+        token,
+        client_id,
+        username,
+        family_revoked_at,
+        consent_revoked_at,
+    }))
+}
+
+impl TokenView {
+    /// Live: not revoked (itself, its family or its consent), not expired, and for a
+    /// refresh token not yet replaced by rotation.
+    pub fn is_live(&self, now: UnixMicros) -> bool {
+        let t = &self.token;
+        t.revoked_at.is_none()
+            && t.expires_at > now
+            && !(t.kind == REFRESH && t.rotated_at.is_some())
+            && self.family_revoked_at.is_none()
+            && self.consent_revoked_at.is_none()
+    }
 }

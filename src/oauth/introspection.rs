@@ -1,0 +1,86 @@
+//! Introspection (RFC 7662, SPEC §3.4): what a resource server learns about a token.
+//! Read from the store on every call, so a revocation is visible on every instance as
+//! soon as it has been answered.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{AuthenticatedClient, OAuthError};
+use crate::clock::{Clock, MICROS_PER_SEC};
+use crate::store::Store;
+use crate::store::tokens::{self, ACCESS};
+use crate::tokens::PlainToken;
+
+/// The answer: every field for a live token, exactly `{"active":false}` otherwise.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"active":true,"token_type":"access_token","client_id":"web","username":"alice","sub":"alice","scope":"openid profile","iat":1764000000,"exp":1764003600,"iss":"http://127.0.0.1:8080/domains/acme","jti":"bX0n3q8wJ7kQ2c1yT5rV9A"}))]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub details: Option<ActiveToken>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActiveToken {
+    /// `access_token` or `refresh_token`.
+    pub token_type: &'static str,
+    pub client_id: String,
+    /// Only for tokens issued to a user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The username for user tokens, the client_id for client_credentials tokens.
+    pub sub: String,
+    /// Space-separated.
+    pub scope: String,
+    /// Unix seconds.
+    pub iat: i64,
+    /// Unix seconds.
+    pub exp: i64,
+    pub iss: String,
+    pub jti: String,
+}
+
+impl Introspection {
+    pub fn inactive() -> Self {
+        Self {
+            active: false,
+            details: None,
+        }
+    }
+}
+
+pub async fn introspect(
+    store: &Store,
+    clock: &Clock,
+    client: &AuthenticatedClient,
+    token: &PlainToken,
+    issuer: String,
+) -> Result<Introspection, OAuthError> {
+    if !client.is_confidential() {
+        return Err(OAuthError::InvalidClient("only confidential clients may introspect tokens".into()));
+    }
+    let domain_id = client.domain.id;
+    let hash = token.digest();
+    let view = store
+        .read(move |mut db| Box::pin(async move { tokens::view_by_hash(&mut db, domain_id, hash.as_bytes()).await }))
+        .await?;
+    let Some(view) = view.filter(|v| v.is_live(clock.now())) else {
+        return Ok(Introspection::inactive());
+    };
+    let t = view.token;
+    Ok(Introspection {
+        active: true,
+        details: Some(ActiveToken {
+            token_type: if t.kind == ACCESS { "access_token" } else { "refresh_token" },
+            sub: view.username.clone().unwrap_or_else(|| view.client_id.clone()),
+            client_id: view.client_id,
+            username: view.username,
+            scope: t.scopes,
+            iat: t.issued_at / MICROS_PER_SEC,
+            exp: t.expires_at / MICROS_PER_SEC,
+            iss: issuer,
+            jti: t.jti,
+        }),
+    })
+}
