@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::handlers::{admin, introspect, metadata, ops, revoke, token};
+use crate::http::handlers::{admin, consents, introspect, metadata, ops, revoke, token};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +18,8 @@ use crate::http::handlers::{admin, introspect, metadata, ops, revoke, token};
         revoke::revoke_rfc7009,
         token::token,
         introspect::introspect,
+        consents::list,
+        consents::withdraw,
         metadata::metadata,
         metadata::jwks,
         ops::healthz,
@@ -42,6 +44,7 @@ use crate::http::handlers::{admin, introspect, metadata, ops, revoke, token};
     modifiers(&SecuritySchemes),
     tags(
         (name = "oauth", description = "Token issuance, revocation and introspection"),
+        (name = "consents", description = "End users' consents"),
         (name = "discovery", description = "RFC 8414 metadata and JWKS"),
         (name = "operator", description = "Operator API (`Authorization: Bearer <REVOKD_ADMIN_TOKEN>`)"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
@@ -60,6 +63,15 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Basic)
                     .description(Some("Client id and secret, each form-urlencoded first (RFC 6749 §2.3.1)"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "user_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A user's access token from the token endpoint"))
                     .build(),
             ),
         );

@@ -21,7 +21,7 @@ pub enum ApiError {
     InvalidRequest(String),
     /// 401: the bearer token is missing or wrong (RFC 6750 `invalid_token`).
     #[error("{description}")]
-    InvalidToken { realm: &'static str, description: String },
+    InvalidToken { realm: String, description: String },
     /// 401: client authentication failed (RFC 6749 §5.2); `realm` is the domain.
     #[error("{description}")]
     InvalidClient { realm: String, description: String },

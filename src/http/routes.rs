@@ -4,7 +4,7 @@ use actix_web::web;
 
 use super::endpoint::Endpoint;
 use super::extractors::{json_config, path_config, query_config};
-use super::handlers::{admin, introspect, metadata, ops, revoke, token};
+use super::handlers::{admin, consents, introspect, metadata, ops, revoke, token};
 
 /// Mounts every route and the extractor settings they rely on. `allow_get_revoke`
 /// is `REVOKD_REQUIRE_POST=false`.
@@ -26,6 +26,8 @@ pub fn mount(cfg: &mut web::ServiceConfig, allow_get_revoke: bool) {
         .service(Endpoint::new("/oauth2/rest/jwks").get(metadata::jwks))
         .service(Endpoint::new("/oauth2/rest/token").post(token::token))
         .service(Endpoint::new("/oauth2/rest/token/introspect").post(introspect::introspect))
+        .service(Endpoint::new("/oauth2/rest/consents").get(consents::list))
+        .service(Endpoint::new("/oauth2/rest/consents/{consent_id}").delete(consents::withdraw))
         .service(revoke_rest)
         .service(revoke_rfc7009)
         .service(

@@ -2,6 +2,7 @@
 //! HTTP-free: handlers translate requests into these calls and errors back into §3.
 
 pub mod client_auth;
+pub mod consents;
 mod error;
 pub mod grants;
 pub mod introspection;

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::models::{ConsentRow, NewConsent};
-use super::schema::consents;
+use super::schema::{clients, consents};
 use super::{Db, StoreError};
 use crate::on_db;
 
@@ -48,4 +48,21 @@ pub async fn set_scopes(db: &mut Db<'_>, domain_id: i64, id: i64, scopes: &str) 
     .execute(conn)
     .await)?;
     Ok(())
+}
+
+/// A user's active consents with their clients' ids, oldest first.
+pub async fn active_for_user(db: &mut Db<'_>, domain_id: i64, user_ref: i64) -> Result<Vec<(ConsentRow, String)>, StoreError> {
+    Ok(on_db!(db, |conn| consents::table
+        .inner_join(
+            clients::table.on(clients::domain_id
+                .eq(consents::domain_id)
+                .and(clients::id.eq(consents::client_ref))),
+        )
+        .filter(consents::domain_id.eq(domain_id))
+        .filter(consents::user_ref.eq(user_ref))
+        .filter(consents::revoked_at.is_null())
+        .select((ConsentRow::as_select(), clients::client_id))
+        .order(consents::id.asc())
+        .load(conn)
+        .await)?)
 }

@@ -7,6 +7,7 @@ mod client_auth;
 mod identity_domain;
 mod oauth_form;
 mod operator;
+mod user_bearer;
 
 pub use base_url::{base_url, issuer};
 pub use body::{ValidJson, json_config, path_config, query_config};
@@ -14,3 +15,4 @@ pub use client_auth::presented_credentials;
 pub use identity_domain::IdentityDomain;
 pub use oauth_form::OAuthForm;
 pub use operator::Operator;
+pub use user_bearer::UserBearer;

@@ -21,7 +21,7 @@ pub struct Operator {
 
 fn refuse(description: &str) -> ApiError {
     ApiError::InvalidToken {
-        realm: REALM,
+        realm: REALM.to_owned(),
         description: description.to_owned(),
     }
 }

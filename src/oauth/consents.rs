@@ -1,0 +1,110 @@
+//! End-user consents (SPEC §3.5): a user, proven by a live access token of theirs,
+//! lists the applications they granted access and withdraws a grant. Withdrawal
+//! revokes the consent, its families and every token under it in one transaction.
+
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::OAuthError;
+use crate::clock::{self, Clock};
+use crate::store::models::NewAuditEvent;
+use crate::store::tokens::{self, ACCESS, Revocation};
+use crate::store::{Store, audit, consents};
+use crate::tokens::PlainToken;
+
+/// The user behind a bearer access token.
+#[derive(Debug, Clone)]
+pub struct TokenOwner {
+    pub domain_id: i64,
+    pub user_ref: i64,
+    pub username: String,
+}
+
+/// The user a bearer token speaks for: a live access token issued to a user.
+/// Anything else (unknown, revoked, expired, a refresh token, a client's own token)
+/// is `None`.
+pub async fn bearer_owner(store: &Store, clock: &Clock, domain_id: i64, token: &PlainToken) -> Result<Option<TokenOwner>, OAuthError> {
+    let hash = token.digest();
+    let view = store
+        .read(move |mut db| Box::pin(async move { tokens::view_by_hash(&mut db, domain_id, hash.as_bytes()).await }))
+        .await?;
+    Ok(view.filter(|v| v.token.kind == ACCESS && v.is_live(clock.now())).and_then(|v| {
+        Some(TokenOwner {
+            domain_id,
+            user_ref: v.token.user_ref?,
+            username: v.username?,
+        })
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"consent_id":12,"client_id":"web","scopes":["openid","profile"],"granted_at":"2026-11-24T09:30:00Z"}))]
+pub struct ConsentView {
+    pub consent_id: i64,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    /// RFC 3339, UTC.
+    pub granted_at: String,
+}
+
+pub async fn list(store: &Store, owner: &TokenOwner) -> Result<Vec<ConsentView>, OAuthError> {
+    let (domain_id, user_ref) = (owner.domain_id, owner.user_ref);
+    let rows = store
+        .read(move |mut db| Box::pin(async move { consents::active_for_user(&mut db, domain_id, user_ref).await }))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(consent, client_id)| ConsentView {
+            consent_id: consent.id,
+            client_id,
+            scopes: consent.scopes.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            granted_at: clock::rfc3339(consent.granted_at),
+        })
+        .collect())
+}
+
+/// Withdraws one of the owner's active consents; `false` when there is no such
+/// consent of theirs (another user's, another domain's, or already withdrawn).
+pub async fn withdraw(
+    store: &Store,
+    clock: &Clock,
+    owner: &TokenOwner,
+    consent_id: i64,
+    request_id: Option<String>,
+) -> Result<bool, OAuthError> {
+    let owner = owner.clone();
+    let now = clock.now();
+    Ok(store
+        .write(move |mut db| {
+            Box::pin(async move {
+                let Some(consent) = consents::find(&mut db, owner.domain_id, consent_id).await? else {
+                    return Ok(false);
+                };
+                if consent.user_ref != owner.user_ref || consent.revoked_at.is_some() {
+                    return Ok(false);
+                }
+                let actor = format!("user:{}", owner.username);
+                let how = Revocation {
+                    at: now,
+                    by: &actor,
+                    reason: "consent withdrawn by the user",
+                };
+                let revoked = tokens::revoke_consent(&mut db, owner.domain_id, consent_id, &how).await?;
+                audit::record(
+                    &mut db,
+                    &NewAuditEvent {
+                        domain_id: owner.domain_id,
+                        occurred_at: now,
+                        action: "consent.withdrawn",
+                        actor: &actor,
+                        request_id: request_id.as_deref(),
+                        details: json!({ "consent_id": consent_id, "revoked": revoked, "count": revoked.total() }).to_string(),
+                    },
+                )
+                .await?;
+                Ok(true)
+            })
+        })
+        .await?)
+}
