@@ -9,9 +9,9 @@ use clap::{Parser, Subcommand};
 
 use crate::admin::{Actor, Admin};
 use crate::clock::Clock;
-use crate::oauth::{Grant, KeyRing, TokenResponse, TokenService, client_auth};
 use crate::config::Settings;
 use crate::domain::{ClientId, ClientSpec, ClientType, DomainName, DomainSettings, GrantType, Scope, Scopes, Username};
+use crate::oauth::{Grant, KeyRing, TokenResponse, TokenService, client_auth};
 use crate::security::Password;
 use crate::startup::Application;
 use crate::store::Store;
@@ -211,7 +211,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("no client '{client_id}' in identity domain '{domain}'"))?;
             let base = match &settings.public_url {
                 Some(url) => url.as_str().trim_end_matches('/').to_owned(),
-                None => format!("{}://{}", if settings.tls.is_some() { "https" } else { "http" }, settings.listen),
+                None => format!(
+                    "{}://{}",
+                    if settings.tls.is_some() { "https" } else { "http" },
+                    settings.listen
+                ),
             };
             let service = TokenService::new(store, Clock::system(), Arc::new(KeyRing::default()));
             let issued = service

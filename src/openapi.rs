@@ -62,7 +62,9 @@ impl Modify for SecuritySchemes {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Basic)
-                    .description(Some("Client id and secret, each form-urlencoded first (RFC 6749 §2.3.1)"))
+                    .description(Some(
+                        "Client id and secret, each form-urlencoded first (RFC 6749 §2.3.1)",
+                    ))
                     .build(),
             ),
         );

@@ -15,10 +15,10 @@ use futures_util::future::BoxFuture;
 
 use crate::domain::{ClientId, ClientSpec, ClientType, DomainName, DomainSettings, SettingsPatch, Username};
 use crate::security::{ClientSecret, Password, hash_password};
-use crate::store::models::{DomainChanges, NewAuditEvent, NewClient, NewDomain, NewSigningKey, NewUser};
 use crate::store::keys as store_keys;
-use crate::tokens::keys;
+use crate::store::models::{DomainChanges, NewAuditEvent, NewClient, NewDomain, NewSigningKey, NewUser};
 use crate::store::{Db, Operation, Store, StoreError, audit, clients, domains, users};
+use crate::tokens::keys;
 
 /// Who asked for a change, for the audit trail.
 #[derive(Debug, Clone)]
@@ -72,7 +72,12 @@ impl Admin {
     }
 
     /// Creates a domain together with its first signing key.
-    pub async fn create_domain(&self, name: DomainName, settings: DomainSettings, actor: Actor) -> Result<Domain, AdminError> {
+    pub async fn create_domain(
+        &self,
+        name: DomainName,
+        settings: DomainSettings,
+        actor: Actor,
+    ) -> Result<Domain, AdminError> {
         let key = keys::generate().map_err(|e| AdminError::Store(StoreError::Internal(e.to_string())))?;
         let now = self.clock.now();
         let missing = name.clone();

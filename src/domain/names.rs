@@ -242,8 +242,18 @@ mod tests {
         let allowed = Scopes::parse_space_separated("openid profile email").unwrap();
         let ask = |raw: &str| Scopes::parse_space_separated(raw).unwrap();
         assert_eq!(Scopes::granted(None, &allowed).unwrap(), allowed);
-        assert_eq!(Scopes::granted(Some(&ask("email openid")), &allowed).unwrap().to_space_separated(), "email openid");
-        assert_eq!(Scopes::granted(Some(&ask("openid admin")), &allowed).unwrap_err().as_str(), "admin");
+        assert_eq!(
+            Scopes::granted(Some(&ask("email openid")), &allowed)
+                .unwrap()
+                .to_space_separated(),
+            "email openid"
+        );
+        assert_eq!(
+            Scopes::granted(Some(&ask("openid admin")), &allowed)
+                .unwrap_err()
+                .as_str(),
+            "admin"
+        );
         assert_eq!(ask("a b").union(&ask("b c")).to_space_separated(), "a b c");
         assert!(allowed.covers(&ask("profile")));
         assert!(!ask("profile").covers(&allowed));

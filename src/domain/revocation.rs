@@ -148,28 +148,76 @@ mod tests {
 
     #[test]
     fn levels_reach_token_family_consent() {
-        assert_eq!(plan(RevokeLevel::None, USER_TOKEN), Plan { token: 7, family: None, consent: None });
-        assert_eq!(plan(RevokeLevel::RelatedTokens, USER_TOKEN), Plan { token: 7, family: Some(3), consent: None });
+        assert_eq!(
+            plan(RevokeLevel::None, USER_TOKEN),
+            Plan {
+                token: 7,
+                family: None,
+                consent: None
+            }
+        );
+        assert_eq!(
+            plan(RevokeLevel::RelatedTokens, USER_TOKEN),
+            Plan {
+                token: 7,
+                family: Some(3),
+                consent: None
+            }
+        );
         assert_eq!(
             plan(RevokeLevel::RelatedConsent, USER_TOKEN),
-            Plan { token: 7, family: Some(3), consent: Some(2) }
+            Plan {
+                token: 7,
+                family: Some(3),
+                consent: Some(2)
+            }
         );
     }
 
     #[test]
     fn tokens_without_family_or_consent_fall_back() {
-        for level in [RevokeLevel::None, RevokeLevel::RelatedTokens, RevokeLevel::RelatedConsent] {
-            assert_eq!(plan(level, CLIENT_TOKEN), Plan { token: 9, family: None, consent: None });
+        for level in [
+            RevokeLevel::None,
+            RevokeLevel::RelatedTokens,
+            RevokeLevel::RelatedConsent,
+        ] {
+            assert_eq!(
+                plan(level, CLIENT_TOKEN),
+                Plan {
+                    token: 9,
+                    family: None,
+                    consent: None
+                }
+            );
         }
-        let family_only = TokenLinks { token_id: 1, family: Some(5), consent: None };
-        assert_eq!(plan(RevokeLevel::RelatedConsent, family_only), plan(RevokeLevel::RelatedTokens, family_only));
+        let family_only = TokenLinks {
+            token_id: 1,
+            family: Some(5),
+            consent: None,
+        };
+        assert_eq!(
+            plan(RevokeLevel::RelatedConsent, family_only),
+            plan(RevokeLevel::RelatedTokens, family_only)
+        );
     }
 
     #[test]
     fn who_may_revoke() {
-        let owner = Revoker { client_ref: 1, is_public: false, domain_admin: false };
-        let admin = Revoker { client_ref: 2, is_public: false, domain_admin: true };
-        let public = Revoker { client_ref: 3, is_public: true, domain_admin: false };
+        let owner = Revoker {
+            client_ref: 1,
+            is_public: false,
+            domain_admin: false,
+        };
+        let admin = Revoker {
+            client_ref: 2,
+            is_public: false,
+            domain_admin: true,
+        };
+        let public = Revoker {
+            client_ref: 3,
+            is_public: true,
+            domain_admin: false,
+        };
         assert!(may_revoke(owner, 1));
         assert!(!may_revoke(owner, 4));
         assert!(may_revoke(admin, 4));
@@ -180,11 +228,20 @@ mod tests {
 
     #[test]
     fn wire_values_parse_or_name_the_allowed() {
-        assert_eq!(parse_closed::<RevokeLevel>("revoke_level", "RELATED_CONSENT", &REVOKE_LEVELS), Ok(RevokeLevel::RelatedConsent));
+        assert_eq!(
+            parse_closed::<RevokeLevel>("revoke_level", "RELATED_CONSENT", &REVOKE_LEVELS),
+            Ok(RevokeLevel::RelatedConsent)
+        );
         let error = parse_closed::<RevokeLevel>("revoke_level", "related_tokens", &REVOKE_LEVELS).unwrap_err();
         assert!(error.contains("NONE, RELATED_TOKENS, RELATED_CONSENT"), "{error}");
-        assert_eq!(parse_closed::<TokenTypeParam>("token_type", "NONE", &TOKEN_TYPES), Ok(TokenTypeParam::None));
-        assert_eq!(RevokeLevel::rfc7009_default(TokenKind::Refresh), RevokeLevel::RelatedTokens);
+        assert_eq!(
+            parse_closed::<TokenTypeParam>("token_type", "NONE", &TOKEN_TYPES),
+            Ok(TokenTypeParam::None)
+        );
+        assert_eq!(
+            RevokeLevel::rfc7009_default(TokenKind::Refresh),
+            RevokeLevel::RelatedTokens
+        );
         assert_eq!(RevokeLevel::rfc7009_default(TokenKind::Access), RevokeLevel::None);
     }
 }

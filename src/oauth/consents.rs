@@ -24,18 +24,25 @@ pub struct TokenOwner {
 /// The user a bearer token speaks for: a live access token issued to a user.
 /// Anything else (unknown, revoked, expired, a refresh token, a client's own token)
 /// is `None`.
-pub async fn bearer_owner(store: &Store, clock: &Clock, domain_id: i64, token: &PlainToken) -> Result<Option<TokenOwner>, OAuthError> {
+pub async fn bearer_owner(
+    store: &Store,
+    clock: &Clock,
+    domain_id: i64,
+    token: &PlainToken,
+) -> Result<Option<TokenOwner>, OAuthError> {
     let hash = token.digest();
     let view = store
         .read(move |mut db| Box::pin(async move { tokens::view_by_hash(&mut db, domain_id, hash.as_bytes()).await }))
         .await?;
-    Ok(view.filter(|v| v.token.kind == ACCESS && v.is_live(clock.now())).and_then(|v| {
-        Some(TokenOwner {
-            domain_id,
-            user_ref: v.token.user_ref?,
-            username: v.username?,
-        })
-    }))
+    Ok(view
+        .filter(|v| v.token.kind == ACCESS && v.is_live(clock.now()))
+        .and_then(|v| {
+            Some(TokenOwner {
+                domain_id,
+                user_ref: v.token.user_ref?,
+                username: v.username?,
+            })
+        }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -58,7 +65,12 @@ pub async fn list(store: &Store, owner: &TokenOwner) -> Result<Vec<ConsentView>,
         .map(|(consent, client_id)| ConsentView {
             consent_id: consent.id,
             client_id,
-            scopes: consent.scopes.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            scopes: consent
+                .scopes
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
             granted_at: clock::rfc3339(consent.granted_at),
         })
         .collect())
@@ -99,7 +111,8 @@ pub async fn withdraw(
                         action: "consent.withdrawn",
                         actor: &actor,
                         request_id: request_id.as_deref(),
-                        details: json!({ "consent_id": consent_id, "revoked": revoked, "count": revoked.total() }).to_string(),
+                        details: json!({ "consent_id": consent_id, "revoked": revoked, "count": revoked.total() })
+                            .to_string(),
                     },
                 )
                 .await?;

@@ -26,9 +26,18 @@ use crate::tokens::{AccessClaims, PlainToken, SigningKey, jwt};
 /// What a client asks the token endpoint for.
 #[derive(Debug)]
 pub enum Grant {
-    ClientCredentials { scope: Option<Scopes> },
-    Password { username: String, password: Password, scope: Option<Scopes> },
-    RefreshToken { refresh_token: PlainToken, scope: Option<Scopes> },
+    ClientCredentials {
+        scope: Option<Scopes>,
+    },
+    Password {
+        username: String,
+        password: Password,
+        scope: Option<Scopes>,
+    },
+    RefreshToken {
+        refresh_token: PlainToken,
+        scope: Option<Scopes>,
+    },
 }
 
 /// What the token endpoint hands out.
@@ -123,7 +132,9 @@ impl TokenService {
     ) -> Result<IssuedTokens, OAuthError> {
         require_grant(client, GrantType::ClientCredentials)?;
         if !client.is_confidential() {
-            return Err(OAuthError::UnauthorizedClient("public clients cannot use client_credentials".into()));
+            return Err(OAuthError::UnauthorizedClient(
+                "public clients cannot use client_credentials".into(),
+            ));
         }
         let scopes = granted_scopes(scope.as_ref(), &client.client.scopes)?;
         let key = self.keys.signing_key(&self.store, client.domain.id).await?;
@@ -196,7 +207,10 @@ impl TokenService {
 
         let key = self.keys.signing_key(&self.store, domain_id).await?;
         let now = self.clock.now();
-        let (access_ttl, refresh_ttl) = (client.domain.access_token_ttl_secs, client.domain.refresh_token_ttl_secs);
+        let (access_ttl, refresh_ttl) = (
+            client.domain.access_token_ttl_secs,
+            client.domain.refresh_token_ttl_secs,
+        );
         let access = mint_access(&key, issuer, &user.username, client, &scopes, now, access_ttl)?;
         let refresh = PlainToken::generate();
         let scope_text = scopes.to_space_separated();
@@ -205,10 +219,12 @@ impl TokenService {
         let scopes_for_consent = scopes.clone();
 
         let attempt = || {
-            let (scope_text, access_jti, scopes_for_consent) = (scope_text.clone(), access_jti.clone(), scopes_for_consent.clone());
+            let (scope_text, access_jti, scopes_for_consent) =
+                (scope_text.clone(), access_jti.clone(), scopes_for_consent.clone());
             self.store.write(move |mut db| {
                 Box::pin(async move {
-                    let consent_ref = grant_consent(&mut db, domain_id, user_ref, client_ref, &scopes_for_consent, now).await?;
+                    let consent_ref =
+                        grant_consent(&mut db, domain_id, user_ref, client_ref, &scopes_for_consent, now).await?;
                     let family_ref = tokens::insert_family(
                         &mut db,
                         &NewFamily {
@@ -232,7 +248,15 @@ impl TokenService {
                         .insert(&mut db, ACCESS, &access_hash, &access_jti, &scope_text, now, access_ttl)
                         .await?;
                     lineage
-                        .insert(&mut db, REFRESH, &refresh_hash, &new_jti(), &scope_text, now, refresh_ttl)
+                        .insert(
+                            &mut db,
+                            REFRESH,
+                            &refresh_hash,
+                            &new_jti(),
+                            &scope_text,
+                            now,
+                            refresh_ttl,
+                        )
                         .await?;
                     Ok(())
                 })
@@ -264,7 +288,10 @@ impl TokenService {
         let key = self.keys.signing_key(&self.store, client.domain.id).await?;
         let now = self.clock.now();
         let (domain_id, client_ref) = (client.domain.id, client.client.id);
-        let (access_ttl, refresh_ttl) = (client.domain.access_token_ttl_secs, client.domain.refresh_token_ttl_secs);
+        let (access_ttl, refresh_ttl) = (
+            client.domain.access_token_ttl_secs,
+            client.domain.refresh_token_ttl_secs,
+        );
         let presented_hash = presented.digest();
         let new_refresh = PlainToken::generate();
         let new_refresh_hash = new_refresh.digest();
@@ -334,9 +361,20 @@ impl TokenService {
                         .insert(&mut db, ACCESS, &access.hash, &access.jti, &scope_text, now, access_ttl)
                         .await?;
                     lineage
-                        .insert(&mut db, REFRESH, &new_refresh_hash, &new_jti(), &scope_text, now, refresh_ttl)
+                        .insert(
+                            &mut db,
+                            REFRESH,
+                            &new_refresh_hash,
+                            &new_jti(),
+                            &scope_text,
+                            now,
+                            refresh_ttl,
+                        )
                         .await?;
-                    Ok(Refresh::Issued { jwt: access.jwt, scopes })
+                    Ok(Refresh::Issued {
+                        jwt: access.jwt,
+                        scopes,
+                    })
                 })
             })
             .await?;
@@ -496,7 +534,8 @@ fn require_grant(client: &AuthenticatedClient, grant: GrantType) -> Result<(), O
 }
 
 fn granted_scopes(requested: Option<&Scopes>, allowed: &str) -> Result<Scopes, OAuthError> {
-    let allowed = Scopes::parse_space_separated(allowed).map_err(|e| OAuthError::Internal(format!("stored scopes: {e}")))?;
+    let allowed =
+        Scopes::parse_space_separated(allowed).map_err(|e| OAuthError::Internal(format!("stored scopes: {e}")))?;
     Scopes::granted(requested, &allowed)
         .map_err(|refused| OAuthError::InvalidScope(format!("scope {refused} is not allowed for this client")))
 }

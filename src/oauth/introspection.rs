@@ -58,7 +58,9 @@ pub async fn introspect(
     issuer: String,
 ) -> Result<Introspection, OAuthError> {
     if !client.is_confidential() {
-        return Err(OAuthError::InvalidClient("only confidential clients may introspect tokens".into()));
+        return Err(OAuthError::InvalidClient(
+            "only confidential clients may introspect tokens".into(),
+        ));
     }
     let domain_id = client.domain.id;
     let hash = token.digest();
@@ -72,7 +74,11 @@ pub async fn introspect(
     Ok(Introspection {
         active: true,
         details: Some(ActiveToken {
-            token_type: if t.kind == ACCESS { "access_token" } else { "refresh_token" },
+            token_type: if t.kind == ACCESS {
+                "access_token"
+            } else {
+                "refresh_token"
+            },
             sub: view.username.clone().unwrap_or_else(|| view.client_id.clone()),
             client_id: view.client_id,
             username: view.username,

@@ -26,7 +26,8 @@ impl KeyRing {
             .await?
             .ok_or_else(|| OAuthError::Internal(format!("domain {domain_id} has no signing key")))?;
         let key = Arc::new(
-            SigningKey::from_pkcs8(row.kid.clone(), &row.private_key).map_err(|e| OAuthError::Internal(e.to_string()))?,
+            SigningKey::from_pkcs8(row.kid.clone(), &row.private_key)
+                .map_err(|e| OAuthError::Internal(e.to_string()))?,
         );
         if let Ok(mut keys) = self.keys.write() {
             keys.insert(domain_id, key.clone());

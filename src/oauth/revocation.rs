@@ -48,9 +48,12 @@ pub async fn revoke(
         return Ok(Revoked::default());
     };
     if !revocation::may_revoke(revoker, row.client_ref) {
-        return Err(OAuthError::UnauthorizedClient("the token was not issued to this client".into()));
+        return Err(OAuthError::UnauthorizedClient(
+            "the token was not issued to this client".into(),
+        ));
     }
-    let kind = TokenKind::parse(&row.kind).ok_or_else(|| OAuthError::Internal(format!("stored token kind {:?}", row.kind)))?;
+    let kind =
+        TokenKind::parse(&row.kind).ok_or_else(|| OAuthError::Internal(format!("stored token kind {:?}", row.kind)))?;
     let level = match choice {
         LevelChoice::Explicit(level) => level,
         LevelChoice::Rfc7009Default => RevokeLevel::rfc7009_default(kind),

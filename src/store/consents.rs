@@ -8,7 +8,12 @@ use super::schema::{clients, consents};
 use super::{Db, StoreError};
 use crate::on_db;
 
-pub async fn find_active(db: &mut Db<'_>, domain_id: i64, user_ref: i64, client_ref: i64) -> Result<Option<ConsentRow>, StoreError> {
+pub async fn find_active(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    user_ref: i64,
+    client_ref: i64,
+) -> Result<Option<ConsentRow>, StoreError> {
     Ok(on_db!(db, |conn| consents::table
         .filter(consents::domain_id.eq(domain_id))
         .filter(consents::user_ref.eq(user_ref))
@@ -51,7 +56,11 @@ pub async fn set_scopes(db: &mut Db<'_>, domain_id: i64, id: i64, scopes: &str) 
 }
 
 /// A user's active consents with their clients' ids, oldest first.
-pub async fn active_for_user(db: &mut Db<'_>, domain_id: i64, user_ref: i64) -> Result<Vec<(ConsentRow, String)>, StoreError> {
+pub async fn active_for_user(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    user_ref: i64,
+) -> Result<Vec<(ConsentRow, String)>, StoreError> {
     Ok(on_db!(db, |conn| consents::table
         .inner_join(
             clients::table.on(clients::domain_id

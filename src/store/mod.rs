@@ -10,14 +10,14 @@ pub mod audit;
 pub mod clients;
 pub mod consents;
 pub mod domains;
-pub mod keys;
 mod error;
+pub mod keys;
 pub mod migrations;
 pub mod models;
 mod pool;
 pub mod schema;
-pub mod tokens;
 mod sqlite;
+pub mod tokens;
 pub mod users;
 mod writer;
 

@@ -108,7 +108,12 @@ impl std::ops::AddAssign for Revoked {
 }
 
 /// Revokes one token unless it already is.
-pub async fn revoke_token(db: &mut Db<'_>, domain_id: i64, id: i64, how: &Revocation<'_>) -> Result<Revoked, StoreError> {
+pub async fn revoke_token(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    id: i64,
+    how: &Revocation<'_>,
+) -> Result<Revoked, StoreError> {
     let kinds: Vec<String> = on_db!(db, |conn| diesel::update(
         tokens::table
             .filter(tokens::domain_id.eq(domain_id))
@@ -129,7 +134,12 @@ pub async fn revoke_token(db: &mut Db<'_>, domain_id: i64, id: i64, how: &Revoca
 }
 
 /// Revokes a family and every token in it that is not revoked yet.
-pub async fn revoke_family(db: &mut Db<'_>, domain_id: i64, family_id: i64, how: &Revocation<'_>) -> Result<Revoked, StoreError> {
+pub async fn revoke_family(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    family_id: i64,
+    how: &Revocation<'_>,
+) -> Result<Revoked, StoreError> {
     on_db!(db, |conn| diesel::update(
         token_families::table
             .filter(token_families::domain_id.eq(domain_id))
@@ -163,7 +173,12 @@ pub async fn revoke_family(db: &mut Db<'_>, domain_id: i64, family_id: i64, how:
 
 /// Withdraws a consent: the consent, every family under it and every token issued
 /// under it.
-pub async fn revoke_consent(db: &mut Db<'_>, domain_id: i64, consent_id: i64, how: &Revocation<'_>) -> Result<Revoked, StoreError> {
+pub async fn revoke_consent(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    consent_id: i64,
+    how: &Revocation<'_>,
+) -> Result<Revoked, StoreError> {
     on_db!(db, |conn| diesel::update(
         consents::table
             .filter(consents::domain_id.eq(domain_id))
@@ -205,7 +220,12 @@ pub async fn revoke_consent(db: &mut Db<'_>, domain_id: i64, consent_id: i64, ho
 }
 
 /// Carries out a revocation plan; the caller's transaction makes it all or nothing.
-pub async fn execute(db: &mut Db<'_>, domain_id: i64, plan: &Plan, how: &Revocation<'_>) -> Result<Revoked, StoreError> {
+pub async fn execute(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    plan: &Plan,
+    how: &Revocation<'_>,
+) -> Result<Revoked, StoreError> {
     let mut revoked = revoke_token(db, domain_id, plan.token, how).await?;
     if let Some(family) = plan.family {
         revoked += revoke_family(db, domain_id, family, how).await?;
@@ -229,48 +249,51 @@ pub struct TokenView {
 /// One indexed look-up by `(domain_id, token_hash)` with the token's client, user,
 /// family and consent joined in.
 pub async fn view_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Result<Option<TokenView>, StoreError> {
-    let found: Option<(TokenRow, String, Option<String>, Option<UnixMicros>, Option<UnixMicros>)> = on_db!(db, |conn| {
-        tokens::table
-            .inner_join(
-                clients::table.on(clients::domain_id
-                    .eq(tokens::domain_id)
-                    .and(clients::id.eq(tokens::client_ref))),
-            )
-            .left_join(
-                users::table.on(users::domain_id
-                    .eq(tokens::domain_id)
-                    .and(users::id.nullable().eq(tokens::user_ref))),
-            )
-            .left_join(
-                token_families::table.on(token_families::domain_id
-                    .eq(tokens::domain_id)
-                    .and(token_families::id.nullable().eq(tokens::family_ref))),
-            )
-            .left_join(
-                consents::table.on(consents::domain_id
-                    .eq(tokens::domain_id)
-                    .and(consents::id.nullable().eq(tokens::consent_ref))),
-            )
-            .filter(tokens::domain_id.eq(domain_id))
-            .filter(tokens::token_hash.eq(hash))
-            .select((
-                TokenRow::as_select(),
-                clients::client_id,
-                users::username.nullable(),
-                token_families::revoked_at.nullable(),
-                consents::revoked_at.nullable(),
-            ))
-            .first(conn)
-            .await
-            .optional()
-    })?;
-    Ok(found.map(|(token, client_id, username, family_revoked_at, consent_revoked_at)| TokenView {
-        token,
-        client_id,
-        username,
-        family_revoked_at,
-        consent_revoked_at,
-    }))
+    let found: Option<(TokenRow, String, Option<String>, Option<UnixMicros>, Option<UnixMicros>)> =
+        on_db!(db, |conn| {
+            tokens::table
+                .inner_join(
+                    clients::table.on(clients::domain_id
+                        .eq(tokens::domain_id)
+                        .and(clients::id.eq(tokens::client_ref))),
+                )
+                .left_join(
+                    users::table.on(users::domain_id
+                        .eq(tokens::domain_id)
+                        .and(users::id.nullable().eq(tokens::user_ref))),
+                )
+                .left_join(
+                    token_families::table.on(token_families::domain_id
+                        .eq(tokens::domain_id)
+                        .and(token_families::id.nullable().eq(tokens::family_ref))),
+                )
+                .left_join(
+                    consents::table.on(consents::domain_id
+                        .eq(tokens::domain_id)
+                        .and(consents::id.nullable().eq(tokens::consent_ref))),
+                )
+                .filter(tokens::domain_id.eq(domain_id))
+                .filter(tokens::token_hash.eq(hash))
+                .select((
+                    TokenRow::as_select(),
+                    clients::client_id,
+                    users::username.nullable(),
+                    token_families::revoked_at.nullable(),
+                    consents::revoked_at.nullable(),
+                ))
+                .first(conn)
+                .await
+                .optional()
+        })?;
+    Ok(found.map(
+        |(token, client_id, username, family_revoked_at, consent_revoked_at)| TokenView {
+            token,
+            client_id,
+            username,
+            family_revoked_at,
+            consent_revoked_at,
+        },
+    ))
 }
 
 impl TokenView {

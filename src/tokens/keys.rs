@@ -23,7 +23,9 @@ pub struct GeneratedKey {
 
 impl std::fmt::Debug for GeneratedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GeneratedKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("GeneratedKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -40,7 +42,11 @@ impl KeyError {
 /// Generates a P-256 key pair.
 pub fn generate() -> Result<GeneratedKey, KeyError> {
     let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(|e| KeyError(e.to_string()))?;
-    let pkcs8 = pair.to_pkcs8v1().map_err(|e| KeyError(e.to_string()))?.as_ref().to_vec();
+    let pkcs8 = pair
+        .to_pkcs8v1()
+        .map_err(|e| KeyError(e.to_string()))?
+        .as_ref()
+        .to_vec();
     let (kid, public_jwk) = public_jwk(pair.public_key().as_ref())?;
     Ok(GeneratedKey { kid, pkcs8, public_jwk })
 }
@@ -80,7 +86,9 @@ impl SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -93,7 +101,10 @@ mod tests {
         let key = generate().unwrap();
         assert_eq!(key.public_jwk["kid"], key.kid);
         assert_eq!(key.kid.len(), 43);
-        assert!(key.public_jwk.get("d").is_none(), "the JWK must not hold the private part");
+        assert!(
+            key.public_jwk.get("d").is_none(),
+            "the JWK must not hold the private part"
+        );
         SigningKey::from_pkcs8(key.kid.clone(), &key.pkcs8).unwrap();
         assert_ne!(generate().unwrap().kid, key.kid);
         assert!(SigningKey::from_pkcs8("x".into(), b"not a key").is_err());

@@ -22,7 +22,9 @@ pub fn presented_credentials(req: &HttpRequest, form: &OAuthForm) -> Result<Cred
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
         .map(|(_, encoded)| encoded.trim())
-        .ok_or_else(|| OAuthError::InvalidClient("use HTTP Basic or form parameters to authenticate the client".into()))?;
+        .ok_or_else(|| {
+            OAuthError::InvalidClient("use HTTP Basic or form parameters to authenticate the client".into())
+        })?;
     if form.get("client_secret").is_some() {
         return Err(OAuthError::InvalidRequest(
             "use one client authentication method, not HTTP Basic and client_secret together".into(),
@@ -30,7 +32,9 @@ pub fn presented_credentials(req: &HttpRequest, form: &OAuthForm) -> Result<Cred
     }
     let (client_id, secret) = decode_basic(basic)?;
     if form.get("client_id").is_some_and(|id| id != client_id) {
-        return Err(OAuthError::InvalidRequest("client_id differs from the HTTP Basic user".into()));
+        return Err(OAuthError::InvalidRequest(
+            "client_id differs from the HTTP Basic user".into(),
+        ));
     }
     Ok(if secret.is_empty() {
         Credentials::Public { client_id }
@@ -64,7 +68,10 @@ fn decode_basic(encoded: &str) -> Result<(String, String), OAuthError> {
     let (id, secret) = text.split_once(':').ok_or_else(malformed)?;
     let unescape = |raw: &str| -> Result<String, OAuthError> {
         let spaced = raw.replace('+', " ");
-        percent_decode(spaced.as_bytes()).decode_utf8().map(|s| s.into_owned()).map_err(|_| malformed())
+        percent_decode(spaced.as_bytes())
+            .decode_utf8()
+            .map(|s| s.into_owned())
+            .map_err(|_| malformed())
     };
     let id = unescape(id)?;
     if id.is_empty() {
@@ -103,16 +110,25 @@ mod tests {
             .insert_header((header::AUTHORIZATION, basic("web", "s")))
             .to_http_request();
         let form = OAuthForm::parse(b"client_secret=s").unwrap();
-        assert!(matches!(presented_credentials(&req, &form), Err(OAuthError::InvalidRequest(_))));
+        assert!(matches!(
+            presented_credentials(&req, &form),
+            Err(OAuthError::InvalidRequest(_))
+        ));
     }
 
     #[test]
     fn form_and_public_forms() {
         let req = TestRequest::default().to_http_request();
         let post = OAuthForm::parse(b"client_id=web&client_secret=s").unwrap();
-        assert!(matches!(presented_credentials(&req, &post), Ok(Credentials::Secret { .. })));
+        assert!(matches!(
+            presented_credentials(&req, &post),
+            Ok(Credentials::Secret { .. })
+        ));
         let public = OAuthForm::parse(b"client_id=spa").unwrap();
-        assert!(matches!(presented_credentials(&req, &public), Ok(Credentials::Public { .. })));
+        assert!(matches!(
+            presented_credentials(&req, &public),
+            Ok(Credentials::Public { .. })
+        ));
         assert!(matches!(
             presented_credentials(&req, &OAuthForm::default()),
             Err(OAuthError::InvalidClient(_))
@@ -120,6 +136,9 @@ mod tests {
         let bad = TestRequest::default()
             .insert_header((header::AUTHORIZATION, "Basic !!!"))
             .to_http_request();
-        assert!(matches!(presented_credentials(&bad, &OAuthForm::default()), Err(OAuthError::InvalidClient(_))));
+        assert!(matches!(
+            presented_credentials(&bad, &OAuthForm::default()),
+            Err(OAuthError::InvalidClient(_))
+        ));
     }
 }

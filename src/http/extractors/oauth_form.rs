@@ -118,10 +118,20 @@ mod tests {
 
     #[test]
     fn refuses_repeats_empties_and_bad_utf8() {
-        assert!(OAuthForm::parse(b"token=a&token=b").unwrap_err().to_string().contains("repeat"));
+        assert!(
+            OAuthForm::parse(b"token=a&token=b")
+                .unwrap_err()
+                .to_string()
+                .contains("repeat")
+        );
         assert!(OAuthForm::parse(b"token=").unwrap_err().to_string().contains("empty"));
         assert!(OAuthForm::parse(b"token").unwrap_err().to_string().contains("empty"));
-        assert!(OAuthForm::parse(b"token=%FF%FE").unwrap_err().to_string().contains("UTF-8"));
+        assert!(
+            OAuthForm::parse(b"token=%FF%FE")
+                .unwrap_err()
+                .to_string()
+                .contains("UTF-8")
+        );
         assert!(OAuthForm::parse(b"").unwrap().get("token").is_none());
     }
 }

@@ -57,9 +57,15 @@ pub async fn withdraw(
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::NotFound("no such consent".into());
     let consent_id: i64 = path.parse().map_err(|_| not_found())?;
-    let withdrawn = consents::withdraw(&state.store, &state.clock, &user.0, consent_id, Some(request_id.to_string()))
-        .await
-        .map_err(internal)?;
+    let withdrawn = consents::withdraw(
+        &state.store,
+        &state.clock,
+        &user.0,
+        consent_id,
+        Some(request_id.to_string()),
+    )
+    .await
+    .map_err(internal)?;
     if withdrawn {
         Ok(super::admin::deleted())
     } else {

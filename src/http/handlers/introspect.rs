@@ -58,12 +58,20 @@ pub async fn introspect(
         .ok_or_else(|| OAuthError::InvalidRequest("parameter token is required".into()))
         .map_err(oauth)?;
     if token.len() > MAX_TOKEN_BYTES {
-        return Err(ApiError::InvalidRequest(format!("token is over {MAX_TOKEN_BYTES} bytes")));
+        return Err(ApiError::InvalidRequest(format!(
+            "token is over {MAX_TOKEN_BYTES} bytes"
+        )));
     }
     let issuer = issuer(&base_url(&req, &state.settings), &domain);
-    let answer = introspection::introspect(&state.store, &state.clock, &client, &PlainToken::new(token.to_owned()), issuer)
-        .await
-        .map_err(oauth)?;
+    let answer = introspection::introspect(
+        &state.store,
+        &state.clock,
+        &client,
+        &PlainToken::new(token.to_owned()),
+        issuer,
+    )
+    .await
+    .map_err(oauth)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(answer))

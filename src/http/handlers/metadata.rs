@@ -46,7 +46,11 @@ pub struct Jwks {
         (status = 400, description = "Malformed domain name", body = ErrorBody),
         (status = 404, description = "No such domain", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody)))]
-pub async fn metadata(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn metadata(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let domain = DomainName::parse(&path)?;
     domain_id(&state, &domain).await?;
     let base = base_url(&req, &state.settings);

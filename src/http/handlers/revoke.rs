@@ -130,9 +130,16 @@ async fn run(
         .await
         .map_err(oauth)?;
     let (token, choice) = parameters(form, endpoint).map_err(oauth)?;
-    let revoked = revocation::revoke(&state.store, &state.clock, &client, &token, choice, Some(request_id.to_string()))
-        .await
-        .map_err(oauth)?;
+    let revoked = revocation::revoke(
+        &state.store,
+        &state.clock,
+        &client,
+        &token,
+        choice,
+        Some(request_id.to_string()),
+    )
+    .await
+    .map_err(oauth)?;
     tracing::info!(
         domain = %domain,
         client_id = %client.client.client_id,
@@ -150,7 +157,9 @@ fn parameters(form: &OAuthForm, endpoint: Endpoint) -> Result<(PlainToken, Level
         .get("token")
         .ok_or_else(|| OAuthError::InvalidRequest("parameter token is required".into()))?;
     if token.len() > MAX_TOKEN_BYTES {
-        return Err(OAuthError::InvalidRequest(format!("token is over {MAX_TOKEN_BYTES} bytes")));
+        return Err(OAuthError::InvalidRequest(format!(
+            "token is over {MAX_TOKEN_BYTES} bytes"
+        )));
     }
     if let Some(raw) = form.get("token_type") {
         // Validated, then ignored: the token is found by its hash whatever its type.

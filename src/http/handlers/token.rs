@@ -107,7 +107,9 @@ fn grant_of(form: &OAuthForm) -> Result<Grant, OAuthError> {
         "refresh_token" => {
             let token = required("refresh_token")?;
             if token.len() > MAX_TOKEN_BYTES {
-                return Err(OAuthError::InvalidRequest(format!("refresh_token is over {MAX_TOKEN_BYTES} bytes")));
+                return Err(OAuthError::InvalidRequest(format!(
+                    "refresh_token is over {MAX_TOKEN_BYTES} bytes"
+                )));
             }
             Ok(Grant::RefreshToken {
                 refresh_token: PlainToken::new(token.to_owned()),
