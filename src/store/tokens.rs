@@ -246,45 +246,47 @@ pub struct TokenView {
     pub consent_revoked_at: Option<UnixMicros>,
 }
 
+/// A token row with its client's id, user's name, family and consent revocation times.
+type ViewRow = (TokenRow, String, Option<String>, Option<UnixMicros>, Option<UnixMicros>);
+
 /// One indexed look-up by `(domain_id, token_hash)` with the token's client, user,
 /// family and consent joined in.
 pub async fn view_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Result<Option<TokenView>, StoreError> {
-    let found: Option<(TokenRow, String, Option<String>, Option<UnixMicros>, Option<UnixMicros>)> =
-        on_db!(db, |conn| {
-            tokens::table
-                .inner_join(
-                    clients::table.on(clients::domain_id
-                        .eq(tokens::domain_id)
-                        .and(clients::id.eq(tokens::client_ref))),
-                )
-                .left_join(
-                    users::table.on(users::domain_id
-                        .eq(tokens::domain_id)
-                        .and(users::id.nullable().eq(tokens::user_ref))),
-                )
-                .left_join(
-                    token_families::table.on(token_families::domain_id
-                        .eq(tokens::domain_id)
-                        .and(token_families::id.nullable().eq(tokens::family_ref))),
-                )
-                .left_join(
-                    consents::table.on(consents::domain_id
-                        .eq(tokens::domain_id)
-                        .and(consents::id.nullable().eq(tokens::consent_ref))),
-                )
-                .filter(tokens::domain_id.eq(domain_id))
-                .filter(tokens::token_hash.eq(hash))
-                .select((
-                    TokenRow::as_select(),
-                    clients::client_id,
-                    users::username.nullable(),
-                    token_families::revoked_at.nullable(),
-                    consents::revoked_at.nullable(),
-                ))
-                .first(conn)
-                .await
-                .optional()
-        })?;
+    let found: Option<ViewRow> = on_db!(db, |conn| {
+        tokens::table
+            .inner_join(
+                clients::table.on(clients::domain_id
+                    .eq(tokens::domain_id)
+                    .and(clients::id.eq(tokens::client_ref))),
+            )
+            .left_join(
+                users::table.on(users::domain_id
+                    .eq(tokens::domain_id)
+                    .and(users::id.nullable().eq(tokens::user_ref))),
+            )
+            .left_join(
+                token_families::table.on(token_families::domain_id
+                    .eq(tokens::domain_id)
+                    .and(token_families::id.nullable().eq(tokens::family_ref))),
+            )
+            .left_join(
+                consents::table.on(consents::domain_id
+                    .eq(tokens::domain_id)
+                    .and(consents::id.nullable().eq(tokens::consent_ref))),
+            )
+            .filter(tokens::domain_id.eq(domain_id))
+            .filter(tokens::token_hash.eq(hash))
+            .select((
+                TokenRow::as_select(),
+                clients::client_id,
+                users::username.nullable(),
+                token_families::revoked_at.nullable(),
+                consents::revoked_at.nullable(),
+            ))
+            .first(conn)
+            .await
+            .optional()
+    })?;
     Ok(found.map(
         |(token, client_id, username, family_revoked_at, consent_revoked_at)| TokenView {
             token,

@@ -151,10 +151,7 @@ impl Drop for TempFile {
 
 pub struct TestApp {
     pub address: String,
-    pub port: u16,
     pub http: reqwest::Client,
-    pub backend: Backend,
-    pub database: DatabaseUrl,
     pub clock: Clock,
     pub store: Store,
     _file: Option<TempFile>,
@@ -190,10 +187,10 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     };
     let mut settings = test_settings(database.clone());
     adjust(&mut settings);
-    Some(spawn_with_settings(backend, settings, file).await)
+    Some(spawn_with_settings(settings, file).await)
 }
 
-pub async fn spawn_with_settings(backend: Backend, settings: Settings, file: Option<TempFile>) -> TestApp {
+pub async fn spawn_with_settings(settings: Settings, file: Option<TempFile>) -> TestApp {
     let database = settings.database.clone();
     let store = Store::open(&database, &settings.store).await.expect("store opens");
     let clock = Clock::system();
@@ -202,13 +199,10 @@ pub async fn spawn_with_settings(backend: Backend, settings: Settings, file: Opt
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        port,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client"),
-        backend,
-        database,
         clock,
         store,
         _file: file,

@@ -7,6 +7,8 @@ mod admin_domains;
 mod admin_users;
 mod audit;
 mod errors;
+mod metadata;
 mod migrations;
 mod operations;
 mod secrets;
+mod token;
