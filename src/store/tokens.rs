@@ -119,6 +119,9 @@ pub async fn revoke_token(
             .filter(tokens::domain_id.eq(domain_id))
             .filter(tokens::id.eq(id))
             .filter(tokens::revoked_at.is_null())
+            // Only live tokens are marked, so the counts say what a revocation ended.
+            .filter(tokens::rotated_at.is_null())
+            .filter(tokens::expires_at.gt(how.at))
     )
     .set((
         tokens::revoked_at.eq(how.at),
@@ -157,6 +160,9 @@ pub async fn revoke_family(
             .filter(tokens::domain_id.eq(domain_id))
             .filter(tokens::family_ref.eq(family_id))
             .filter(tokens::revoked_at.is_null())
+            // Only live tokens are marked, so the counts say what a revocation ended.
+            .filter(tokens::rotated_at.is_null())
+            .filter(tokens::expires_at.gt(how.at))
     )
     .set((
         tokens::revoked_at.eq(how.at),
@@ -205,6 +211,9 @@ pub async fn revoke_consent(
             .filter(tokens::domain_id.eq(domain_id))
             .filter(tokens::consent_ref.eq(consent_id))
             .filter(tokens::revoked_at.is_null())
+            // Only live tokens are marked, so the counts say what a revocation ended.
+            .filter(tokens::rotated_at.is_null())
+            .filter(tokens::expires_at.gt(how.at))
     )
     .set((
         tokens::revoked_at.eq(how.at),

@@ -10,5 +10,6 @@ mod errors;
 mod metadata;
 mod migrations;
 mod operations;
+mod revoke;
 mod secrets;
 mod token;
