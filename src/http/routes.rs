@@ -63,6 +63,7 @@ pub fn mount(cfg: &mut web::ServiceConfig, allow_get_revoke: bool) {
                         .get(admin::users::get)
                         .delete(admin::users::delete),
                 )
+                .service(Endpoint::new("/domains/{domain}/revocations").post(admin::revocations::create))
                 .service(Endpoint::new("/domains/{domain}/audit").get(admin::audit::list)),
         )
         .default_service(web::to(ops::not_found));

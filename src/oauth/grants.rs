@@ -20,7 +20,7 @@ use crate::domain::{GrantType, Scopes};
 use crate::security::{Password, PasswordHash, Sha256Digest, hash_password, verify_password};
 use crate::store::models::{NewAuditEvent, NewConsent, NewFamily, NewToken};
 use crate::store::tokens::{ACCESS, REFRESH, Revocation};
-use crate::store::{Db, Store, StoreError, audit, consents, tokens, users};
+use crate::store::{Db, Store, StoreError, audit, consents, tokens, users, watermarks};
 use crate::tokens::{AccessClaims, PlainToken, SigningKey, jwt};
 
 /// What a client asks the token endpoint for.
@@ -313,7 +313,10 @@ impl TokenService {
                     if token.rotated_at.is_some() {
                         return reuse(&mut db, &token, now, &actor, request_id.as_deref()).await;
                     }
-                    if token.revoked_at.is_some() || token.expires_at <= now {
+                    if token.revoked_at.is_some()
+                        || token.expires_at <= now
+                        || watermarks::covers(&mut db, &token).await?
+                    {
                         return Ok(Refresh::Refused("the refresh token is revoked or expired"));
                     }
                     if let Some(family_ref) = token.family_ref {

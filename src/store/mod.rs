@@ -19,6 +19,7 @@ pub mod schema;
 mod sqlite;
 pub mod tokens;
 pub mod users;
+pub mod watermarks;
 mod writer;
 
 use std::time::Duration;

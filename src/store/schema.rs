@@ -114,6 +114,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    revocation_watermarks (id) {
+        domain_id -> BigInt,
+        id -> BigInt,
+        user_ref -> Nullable<BigInt>,
+        client_ref -> Nullable<BigInt>,
+        token_kind -> Nullable<Text>,
+        revoked_before -> BigInt,
+        reason -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     domains,
     clients,
@@ -123,4 +136,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     token_families,
     tokens,
     audit_events,
+    revocation_watermarks,
 );

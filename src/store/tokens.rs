@@ -253,6 +253,8 @@ pub struct TokenView {
     pub username: Option<String>,
     pub family_revoked_at: Option<UnixMicros>,
     pub consent_revoked_at: Option<UnixMicros>,
+    /// A bulk revocation's watermark covers it.
+    pub watermarked: bool,
 }
 
 /// A token row with its client's id, user's name, family and consent revocation times.
@@ -296,20 +298,23 @@ pub async fn view_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Resul
             .await
             .optional()
     })?;
-    Ok(found.map(
-        |(token, client_id, username, family_revoked_at, consent_revoked_at)| TokenView {
-            token,
-            client_id,
-            username,
-            family_revoked_at,
-            consent_revoked_at,
-        },
-    ))
+    let Some((token, client_id, username, family_revoked_at, consent_revoked_at)) = found else {
+        return Ok(None);
+    };
+    let watermarked = super::watermarks::covers(db, &token).await?;
+    Ok(Some(TokenView {
+        token,
+        client_id,
+        username,
+        family_revoked_at,
+        consent_revoked_at,
+        watermarked,
+    }))
 }
 
 impl TokenView {
-    /// Live: not revoked (itself, its family or its consent), not expired, and for a
-    /// refresh token not yet replaced by rotation.
+    /// Live: not revoked (itself, its family, its consent or a bulk watermark), not
+    /// expired, and for a refresh token not yet replaced by rotation.
     pub fn is_live(&self, now: UnixMicros) -> bool {
         let t = &self.token;
         t.revoked_at.is_none()
@@ -317,5 +322,6 @@ impl TokenView {
             && !(t.kind == REFRESH && t.rotated_at.is_some())
             && self.family_revoked_at.is_none()
             && self.consent_revoked_at.is_none()
+            && !self.watermarked
     }
 }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod clients;
 pub mod domains;
+pub mod revocations;
 pub mod users;
 
 use actix_web::HttpResponse;
