@@ -46,7 +46,6 @@ async fn scene(app: &TestApp) -> Scene {
     Scene {
         domain,
         web,
-        mobile,
         rs,
         tokens,
     }
