@@ -90,12 +90,69 @@ pub fn fresh_postgres_database(suffix: &str) -> Result<String, String> {
     run_blocking(async move {
         use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
         let mut admin = AsyncPgConnection::establish(&server).await.map_err(|e| e.to_string())?;
+        drop_stale_databases(&mut admin).await;
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
             .map_err(|e| e.to_string())?;
         Ok(url.to_string())
     })
+}
+
+/// Test databases of runs that ended (or died) more than six hours ago: dropped, so the
+/// server does not fill up run after run. Runs that may still be going are left alone.
+async fn drop_stale_databases(admin: &mut diesel_async::AsyncPgConnection) {
+    use diesel::sql_types::Text;
+    use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+
+    #[derive(diesel::QueryableByName)]
+    struct Database {
+        #[diesel(sql_type = Text)]
+        datname: String,
+    }
+    let cutoff = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        - 6 * 3600;
+    let Ok(databases) = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'revokd_test_%'")
+        .load::<Database>(admin)
+        .await
+    else {
+        return;
+    };
+    for database in databases {
+        let created: u64 = database
+            .datname
+            .split('_')
+            .nth(2)
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(u64::MAX);
+        if created < cutoff {
+            let _ = admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", database.datname))
+                .await;
+        }
+    }
+}
+
+/// Drops a database made by [`fresh_postgres_database`] (best effort).
+pub fn drop_postgres_database(url: &str) {
+    let Ok(server) = postgres_server() else { return };
+    let Some(name) = url::Url::parse(url)
+        .ok()
+        .map(|u| u.path().trim_start_matches('/').to_owned())
+    else {
+        return;
+    };
+    let _ = run_blocking(async move {
+        use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+        let mut admin = AsyncPgConnection::establish(&server).await.map_err(|e| e.to_string())?;
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .map_err(|e| e.to_string())
+    });
 }
 
 /// The database all PostgreSQL tests of this process share (each test uses its own
@@ -152,6 +209,7 @@ impl Drop for TempFile {
 pub struct TestApp {
     pub address: String,
     pub http: reqwest::Client,
+    pub database: DatabaseUrl,
     pub clock: Clock,
     pub store: Store,
     _file: Option<TempFile>,
@@ -203,6 +261,7 @@ pub async fn spawn_with_settings(settings: Settings, file: Option<TempFile>) -> 
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client"),
+        database,
         clock,
         store,
         _file: file,
