@@ -107,6 +107,76 @@ impl std::ops::AddAssign for Revoked {
     }
 }
 
+/// Which tokens one revocation statement marks.
+#[derive(Debug, Clone, Copy)]
+enum Reach {
+    Token(i64),
+    Family(i64),
+    Consent(i64),
+}
+
+/// Marks the live tokens of `reach` revoked; returns how many of each kind. Only live
+/// tokens are marked, so the counts say what a revocation ended.
+async fn mark_revoked(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    reach: Reach,
+    how: &Revocation<'_>,
+) -> Result<Revoked, StoreError> {
+    let kinds: Vec<String> = on_db!(db, |conn| {
+        let live = diesel::update(tokens::table)
+            .filter(tokens::domain_id.eq(domain_id))
+            .filter(tokens::revoked_at.is_null())
+            .filter(tokens::rotated_at.is_null())
+            .filter(tokens::expires_at.gt(how.at))
+            .into_boxed();
+        let reached = match reach {
+            Reach::Token(id) => live.filter(tokens::id.eq(id)),
+            Reach::Family(family) => live.filter(tokens::family_ref.eq(family)),
+            Reach::Consent(consent) => live.filter(tokens::consent_ref.eq(consent)),
+        };
+        reached
+            .set((
+                tokens::revoked_at.eq(how.at),
+                tokens::revoked_by.eq(how.by),
+                tokens::revoked_reason.eq(how.reason),
+            ))
+            .returning(tokens::kind)
+            .get_results(conn)
+            .await
+    })?;
+    let mut revoked = Revoked::default();
+    revoked.add(kinds);
+    Ok(revoked)
+}
+
+/// Marks families revoked: one, or every family under a consent.
+async fn mark_families_revoked(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    reach: Reach,
+    how: &Revocation<'_>,
+) -> Result<(), StoreError> {
+    on_db!(db, |conn| {
+        let open = diesel::update(token_families::table)
+            .filter(token_families::domain_id.eq(domain_id))
+            .filter(token_families::revoked_at.is_null())
+            .into_boxed();
+        let reached = match reach {
+            Reach::Consent(consent) => open.filter(token_families::consent_ref.eq(consent)),
+            Reach::Family(id) | Reach::Token(id) => open.filter(token_families::id.eq(id)),
+        };
+        reached
+            .set((
+                token_families::revoked_at.eq(how.at),
+                token_families::revoked_reason.eq(how.reason),
+            ))
+            .execute(conn)
+            .await
+    })?;
+    Ok(())
+}
+
 /// Revokes one token unless it already is.
 pub async fn revoke_token(
     db: &mut Db<'_>,
@@ -114,71 +184,22 @@ pub async fn revoke_token(
     id: i64,
     how: &Revocation<'_>,
 ) -> Result<Revoked, StoreError> {
-    let kinds: Vec<String> = on_db!(db, |conn| diesel::update(
-        tokens::table
-            .filter(tokens::domain_id.eq(domain_id))
-            .filter(tokens::id.eq(id))
-            .filter(tokens::revoked_at.is_null())
-            // Only live tokens are marked, so the counts say what a revocation ended.
-            .filter(tokens::rotated_at.is_null())
-            .filter(tokens::expires_at.gt(how.at))
-    )
-    .set((
-        tokens::revoked_at.eq(how.at),
-        tokens::revoked_by.eq(how.by),
-        tokens::revoked_reason.eq(how.reason),
-    ))
-    .returning(tokens::kind)
-    .get_results(conn)
-    .await)?;
-    let mut revoked = Revoked::default();
-    revoked.add(kinds);
-    Ok(revoked)
+    mark_revoked(db, domain_id, Reach::Token(id), how).await
 }
 
-/// Revokes a family and every token in it that is not revoked yet.
+/// Revokes a family and every live token in it.
 pub async fn revoke_family(
     db: &mut Db<'_>,
     domain_id: i64,
     family_id: i64,
     how: &Revocation<'_>,
 ) -> Result<Revoked, StoreError> {
-    on_db!(db, |conn| diesel::update(
-        token_families::table
-            .filter(token_families::domain_id.eq(domain_id))
-            .filter(token_families::id.eq(family_id))
-            .filter(token_families::revoked_at.is_null())
-    )
-    .set((
-        token_families::revoked_at.eq(how.at),
-        token_families::revoked_reason.eq(how.reason),
-    ))
-    .execute(conn)
-    .await)?;
-    let kinds: Vec<String> = on_db!(db, |conn| diesel::update(
-        tokens::table
-            .filter(tokens::domain_id.eq(domain_id))
-            .filter(tokens::family_ref.eq(family_id))
-            .filter(tokens::revoked_at.is_null())
-            // Only live tokens are marked, so the counts say what a revocation ended.
-            .filter(tokens::rotated_at.is_null())
-            .filter(tokens::expires_at.gt(how.at))
-    )
-    .set((
-        tokens::revoked_at.eq(how.at),
-        tokens::revoked_by.eq(how.by),
-        tokens::revoked_reason.eq(how.reason),
-    ))
-    .returning(tokens::kind)
-    .get_results(conn)
-    .await)?;
-    let mut revoked = Revoked::default();
-    revoked.add(kinds);
-    Ok(revoked)
+    mark_families_revoked(db, domain_id, Reach::Family(family_id), how).await?;
+    mark_revoked(db, domain_id, Reach::Family(family_id), how).await
 }
 
-/// Withdraws a consent: the consent, every family under it and every token issued
-/// under it.
+/// Withdraws a consent: the consent, every family under it and every live token
+/// issued under it.
 pub async fn revoke_consent(
     db: &mut Db<'_>,
     domain_id: i64,
@@ -194,38 +215,8 @@ pub async fn revoke_consent(
     .set((consents::revoked_at.eq(how.at), consents::revoked_reason.eq(how.reason)))
     .execute(conn)
     .await)?;
-    on_db!(db, |conn| diesel::update(
-        token_families::table
-            .filter(token_families::domain_id.eq(domain_id))
-            .filter(token_families::consent_ref.eq(consent_id))
-            .filter(token_families::revoked_at.is_null())
-    )
-    .set((
-        token_families::revoked_at.eq(how.at),
-        token_families::revoked_reason.eq(how.reason),
-    ))
-    .execute(conn)
-    .await)?;
-    let kinds: Vec<String> = on_db!(db, |conn| diesel::update(
-        tokens::table
-            .filter(tokens::domain_id.eq(domain_id))
-            .filter(tokens::consent_ref.eq(consent_id))
-            .filter(tokens::revoked_at.is_null())
-            // Only live tokens are marked, so the counts say what a revocation ended.
-            .filter(tokens::rotated_at.is_null())
-            .filter(tokens::expires_at.gt(how.at))
-    )
-    .set((
-        tokens::revoked_at.eq(how.at),
-        tokens::revoked_by.eq(how.by),
-        tokens::revoked_reason.eq(how.reason),
-    ))
-    .returning(tokens::kind)
-    .get_results(conn)
-    .await)?;
-    let mut revoked = Revoked::default();
-    revoked.add(kinds);
-    Ok(revoked)
+    mark_families_revoked(db, domain_id, Reach::Consent(consent_id), how).await?;
+    mark_revoked(db, domain_id, Reach::Consent(consent_id), how).await
 }
 
 /// Carries out a revocation plan; the caller's transaction makes it all or nothing.
