@@ -1,0 +1,262 @@
+//! Turns a run's figures into the results section of `BENCHMARKS.md`: every figure as a
+//! ratio to a baseline measured in the same run, with p50/p99, and the targets of the
+//! benchmark issue checked against them.
+
+use std::fmt::Write;
+
+use crate::cpu::Cost;
+use crate::loadgen::{Measured, Plan};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    Revocation,
+    Introspection,
+    Issuance,
+    PgbenchUpdate,
+    PgbenchSelect,
+}
+
+impl Measure {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Revocation => "revocation (durable, a distinct live token each)",
+            Self::Introspection => "introspection (live tokens, uniform over the table)",
+            Self::Issuance => "client_credentials issuance",
+            Self::PgbenchUpdate => "pgbench `UPDATE tokens … WHERE token_hash = …`",
+            Self::PgbenchSelect => "pgbench `SELECT … FROM tokens WHERE token_hash = …`",
+        }
+    }
+}
+
+/// A target of the benchmark issue: its name, the goal, and the measured ratio at a
+/// table size.
+type Target<'a> = (&'static str, f64, &'a dyn Fn(u64) -> Option<f64>);
+
+pub struct Row {
+    pub measure: Measure,
+    pub backend: &'static str,
+    pub scale: u64,
+    pub measured: Measured,
+    pub cost: Option<Cost>,
+}
+
+pub struct Report {
+    pub plan: Plan,
+    pub ceiling: Vec<Measured>,
+    pub rows: Vec<Row>,
+    pub peak_rss_kib: Vec<(&'static str, u64)>,
+    pub checks: Vec<String>,
+    pub environment: String,
+    pub command: String,
+    pub wall_seconds: f64,
+}
+
+impl Report {
+    fn ceiling(&self) -> f64 {
+        let rates: Vec<f64> = self.ceiling.iter().map(Measured::per_second).collect();
+        rates.iter().sum::<f64>() / rates.len().max(1) as f64
+    }
+
+    fn find(&self, measure: Measure, backend: &str, scale: u64) -> Option<&Measured> {
+        self.rows
+            .iter()
+            .find(|r| r.measure == measure && r.backend == backend && r.scale == scale)
+            .map(|r| &r.measured)
+    }
+
+    fn scales(&self) -> Vec<u64> {
+        let mut scales: Vec<u64> = self.rows.iter().map(|r| r.scale).collect();
+        scales.sort_unstable();
+        scales.dedup();
+        scales
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let ceiling = self.ceiling();
+        let _ = writeln!(out, "Measured {}, in {:.0} s:\n", self.environment, self.wall_seconds);
+        let _ = writeln!(out, "```sh\n{}\n```\n", self.command);
+        let _ = writeln!(
+            out,
+            "Closed loop, {} connections, {} s warm-up discarded, {} s measured per figure. \
+             Ceiling (actix-web `GET /hello`, same profile): {} → **{:.0} req/s** (mean).\n",
+            self.plan.connections,
+            self.plan.warmup.as_secs_f64(),
+            self.plan.measure.as_secs_f64(),
+            self.ceiling
+                .iter()
+                .map(|m| format!("{:.0}", m.per_second()))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            ceiling,
+        );
+
+        let _ = writeln!(out, "### Targets\n");
+        let scales = self.scales();
+        let _ = write!(out, "| target | goal |");
+        for scale in &scales {
+            let _ = write!(out, " {} tokens |", scale_label(*scale));
+        }
+        let _ = writeln!(out);
+        let _ = write!(out, "|---|---|");
+        for _ in &scales {
+            let _ = write!(out, "---|");
+        }
+        let _ = writeln!(out);
+        let ratio_of = |m: Option<&Measured>, base: Option<f64>| -> Option<f64> {
+            Some(m?.per_second() / base.filter(|b| *b > 0.0)?)
+        };
+        let targets: [Target<'_>; 6] = [
+            ("SQLite revocations / ceiling", 0.35, &|s| {
+                ratio_of(self.find(Measure::Revocation, "sqlite", s), Some(ceiling))
+            }),
+            ("PostgreSQL revocations / pgbench UPDATE", 2.0, &|s| {
+                ratio_of(
+                    self.find(Measure::Revocation, "postgres", s),
+                    self.find(Measure::PgbenchUpdate, "postgres", s)
+                        .map(Measured::per_second),
+                )
+            }),
+            ("SQLite introspections / ceiling", 0.60, &|s| {
+                ratio_of(self.find(Measure::Introspection, "sqlite", s), Some(ceiling))
+            }),
+            ("PostgreSQL introspections / pgbench SELECT", 1.0, &|s| {
+                ratio_of(
+                    self.find(Measure::Introspection, "postgres", s),
+                    self.find(Measure::PgbenchSelect, "postgres", s)
+                        .map(Measured::per_second),
+                )
+            }),
+            ("SQLite issuance / ceiling", 0.15, &|s| {
+                ratio_of(self.find(Measure::Issuance, "sqlite", s), Some(ceiling))
+            }),
+            ("PostgreSQL issuance / ceiling", 0.15, &|s| {
+                ratio_of(self.find(Measure::Issuance, "postgres", s), Some(ceiling))
+            }),
+        ];
+        for (name, goal, ratio) in targets {
+            let _ = write!(out, "| {name} | ≥ {goal:.2} |");
+            for scale in &scales {
+                let _ = write!(out, " {} |", verdict(ratio(*scale), goal, true));
+            }
+            let _ = writeln!(out);
+        }
+        let _ = write!(out, "| worst p99 of revokd's runs (ms) | ≤ 10 |");
+        for scale in &scales {
+            let worst = self
+                .rows
+                .iter()
+                .filter(|r| r.scale == *scale && !matches!(r.measure, Measure::PgbenchUpdate | Measure::PgbenchSelect))
+                .map(|r| r.measured.p99_ms())
+                .fold(None, |a: Option<f64>, b| Some(a.map_or(b, |a| a.max(b))));
+            let _ = write!(out, " {} |", verdict(worst, 10.0, false));
+        }
+        let _ = writeln!(out);
+        if let [small, .., large] = scales[..] {
+            let worst = self
+                .rows
+                .iter()
+                .filter(|r| r.scale == large && !matches!(r.measure, Measure::PgbenchUpdate | Measure::PgbenchSelect))
+                .filter_map(|r| Some(r.measured.per_second() / self.find(r.measure, r.backend, small)?.per_second()))
+                .fold(None, |a: Option<f64>, b| Some(a.map_or(b, |a| a.min(b))));
+            let _ = writeln!(
+                out,
+                "| worst {} / {} figure of revokd | ≥ 0.90 | {} |",
+                scale_label(large),
+                scale_label(small),
+                verdict(worst, 0.90, true)
+            );
+        }
+        let worst_rss = self.peak_rss_kib.iter().map(|(_, kib)| *kib).max();
+        let _ = writeln!(
+            out,
+            "| peak RSS of revokd (MiB) | ≤ 256 | {} |",
+            verdict(worst_rss.map(|k| k as f64 / 1024.0), 256.0, false)
+        );
+
+        let _ = writeln!(out, "\n### Every figure\n");
+        let _ = writeln!(
+            out,
+            "| measure | backend | tokens stored | req/s | × ceiling | p50 ms | p99 ms | CPU µs/req: revokd + PostgreSQL | errors |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+        for (i, m) in self.ceiling.iter().enumerate() {
+            let when = if i == 0 { "first" } else { "last" };
+            let _ = writeln!(
+                out,
+                "| ceiling: actix-web `GET /hello` ({when}) | — | — | {:.0} | {:.2} | {:.2} | {:.2} | — | {} |",
+                m.per_second(),
+                m.per_second() / ceiling,
+                m.p50_ms(),
+                m.p99_ms(),
+                m.errors
+            );
+        }
+        for row in &self.rows {
+            let m = &row.measured;
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {}{} |",
+                row.measure.label(),
+                row.backend,
+                scale_label(row.scale),
+                m.per_second(),
+                m.per_second() / ceiling,
+                m.p50_ms(),
+                m.p99_ms(),
+                row.cost.map_or("—".into(), |c| if row.backend == "postgres" {
+                    format!("{:.0} + {:.0}", c.server_us, c.postgres_us)
+                } else {
+                    format!("{:.0}", c.server_us)
+                }),
+                m.errors,
+                if m.exhausted { " (token pool ran dry)" } else { "" },
+            );
+        }
+        let _ = writeln!(out, "\nPeak RSS of revokd (VmHWM over all its runs on a backend):");
+        for (backend, kib) in &self.peak_rss_kib {
+            let _ = writeln!(out, "- {backend}: {:.1} MiB", *kib as f64 / 1024.0);
+        }
+        let _ = writeln!(out, "\nChecks after the runs:");
+        for check in &self.checks {
+            let _ = writeln!(out, "- {check}");
+        }
+        out
+    }
+}
+
+fn scale_label(scale: u64) -> String {
+    let exponent = (scale as f64).log10();
+    if scale > 0 && (exponent - exponent.round()).abs() < 1e-9 {
+        format!("10^{}", exponent.round() as u32)
+    } else {
+        scale.to_string()
+    }
+}
+
+fn verdict(value: Option<f64>, goal: f64, at_least: bool) -> String {
+    match value {
+        None => "not measured".into(),
+        Some(v) => {
+            let met = if at_least { v >= goal } else { v <= goal };
+            format!("{v:.2} {}", if met { "✔" } else { "✘" })
+        }
+    }
+}
+
+/// Replaces what lies between the result markers of `BENCHMARKS.md` (creating the
+/// file around them if needed); the hand-written analysis around them stays.
+pub fn write_into(path: &std::path::Path, section: &str) -> std::io::Result<()> {
+    const START: &str = "<!-- results:start (written by bench/run) -->";
+    const END: &str = "<!-- results:end -->";
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    let replaced = match (existing.find(START), existing.find(END)) {
+        (Some(start), Some(end)) if start < end => format!(
+            "{}{START}\n{section}{END}{}",
+            &existing[..start],
+            &existing[end + END.len()..]
+        ),
+        _ => format!("{existing}\n## Results\n\n{START}\n{section}{END}\n"),
+    };
+    std::fs::write(path, replaced)
+}
