@@ -21,7 +21,7 @@ pub async fn find(db: &mut Db<'_>, domain_id: i64, client_id: &str) -> Result<Op
         .filter(clients::domain_id.eq(domain_id))
         .filter(clients::client_id.eq(client_id))
         .select(ClientRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional())?)
 }
@@ -59,7 +59,7 @@ pub async fn find_with_domain(
         .filter(domains::name.eq(domain_name))
         .filter(clients::client_id.eq(client_id))
         .select((DomainRow::as_select(), ClientRow::as_select()))
-        .first(conn)
+        .get_result(conn)
         .await
         .optional())?)
 }

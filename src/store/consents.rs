@@ -20,7 +20,7 @@ pub async fn find_active(
         .filter(consents::client_ref.eq(client_ref))
         .filter(consents::revoked_at.is_null())
         .select(ConsentRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional())?)
 }
@@ -30,7 +30,7 @@ pub async fn find(db: &mut Db<'_>, domain_id: i64, id: i64) -> Result<Option<Con
         .filter(consents::domain_id.eq(domain_id))
         .filter(consents::id.eq(id))
         .select(ConsentRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional())?)
 }

@@ -20,7 +20,7 @@ pub async fn find_by_name(db: &mut Db<'_>, name: &str) -> Result<Option<DomainRo
     Ok(on_db!(db, |conn| domains::table
         .filter(domains::name.eq(name))
         .select(DomainRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional())?)
 }

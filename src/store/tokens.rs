@@ -1,12 +1,13 @@
 //! Tokens, found by the SHA-256 of the presented string within their domain
 //! (`UNIQUE (domain_id, token_hash)`), and their families.
 
+use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::models::{FamilyRow, NewFamily, NewToken, TokenRow};
 use super::schema::{clients, consents, token_families, tokens, users};
-use super::{Db, StoreError};
+use super::{Db, StoreError, watermarks};
 use crate::clock::UnixMicros;
 use crate::domain::revocation::Plan;
 use crate::on_db;
@@ -28,7 +29,7 @@ pub async fn find_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Resul
         .filter(tokens::domain_id.eq(domain_id))
         .filter(tokens::token_hash.eq(hash))
         .select(TokenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional())?)
 }
@@ -64,7 +65,7 @@ pub async fn find_family(db: &mut Db<'_>, domain_id: i64, id: i64) -> Result<Opt
         .filter(token_families::domain_id.eq(domain_id))
         .filter(token_families::id.eq(id))
         .select(FamilyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional())?)
 }
@@ -248,11 +249,20 @@ pub struct TokenView {
     pub watermarked: bool,
 }
 
-/// A token row with its client's id, user's name, family and consent revocation times.
-type ViewRow = (TokenRow, String, Option<String>, Option<UnixMicros>, Option<UnixMicros>);
+/// A token row with its client's id, user's name, family and consent revocation times,
+/// and whether a watermark covers it.
+type ViewRow = (
+    TokenRow,
+    String,
+    Option<String>,
+    Option<UnixMicros>,
+    Option<UnixMicros>,
+    bool,
+);
 
 /// One indexed look-up by `(domain_id, token_hash)` with the token's client, user,
-/// family and consent joined in.
+/// family, consent and covering watermarks joined in: one statement for everything
+/// that decides whether the token is live.
 pub async fn view_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Result<Option<TokenView>, StoreError> {
     let found: Option<ViewRow> = on_db!(db, |conn| {
         tokens::table
@@ -284,15 +294,15 @@ pub async fn view_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Resul
                 users::username.nullable(),
                 token_families::revoked_at.nullable(),
                 consents::revoked_at.nullable(),
+                exists(watermarks::covering_current_token()),
             ))
-            .first(conn)
+            .get_result(conn)
             .await
             .optional()
     })?;
-    let Some((token, client_id, username, family_revoked_at, consent_revoked_at)) = found else {
+    let Some((token, client_id, username, family_revoked_at, consent_revoked_at, watermarked)) = found else {
         return Ok(None);
     };
-    let watermarked = super::watermarks::covers(db, &token).await?;
     Ok(Some(TokenView {
         token,
         client_id,

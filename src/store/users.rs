@@ -21,7 +21,7 @@ pub async fn find(db: &mut Db<'_>, domain_id: i64, username: &str) -> Result<Opt
         .filter(users::domain_id.eq(domain_id))
         .filter(users::username.eq(username))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional())?)
 }
@@ -52,7 +52,7 @@ pub async fn find_by_id(db: &mut Db<'_>, domain_id: i64, id: i64) -> Result<Opti
         .filter(users::domain_id.eq(domain_id))
         .filter(users::id.eq(id))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional())?)
 }

@@ -55,31 +55,41 @@ pub async fn insert(db: &mut Db<'_>, new: &NewWatermark<'_>) -> Result<(), Store
     Ok(())
 }
 
-/// Whether a watermark revokes `token`.
-pub async fn covers(db: &mut Db<'_>, token: &TokenRow) -> Result<bool, StoreError> {
-    let found: Option<i64> = on_db!(db, |conn| revocation_watermarks::table
-        .filter(revocation_watermarks::domain_id.eq(token.domain_id))
+/// The watermarks that revoke the row of `tokens` the enclosing query is on: for
+/// `exists(..)` in a look-up or a count, so no token needs a second query.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub fn covering_current_token() -> _ {
+    revocation_watermarks::table
+        .filter(revocation_watermarks::domain_id.eq(tokens::domain_id))
         .filter(
             revocation_watermarks::user_ref
                 .is_null()
-                .or(revocation_watermarks::user_ref.eq(token.user_ref))
+                .or(revocation_watermarks::user_ref.eq(tokens::user_ref)),
         )
         .filter(
             revocation_watermarks::client_ref
                 .is_null()
-                .or(revocation_watermarks::client_ref.eq(token.client_ref))
+                .or(revocation_watermarks::client_ref.eq(tokens::client_ref.nullable())),
         )
         .filter(
             revocation_watermarks::token_kind
                 .is_null()
-                .or(revocation_watermarks::token_kind.eq(&token.kind))
+                .or(revocation_watermarks::token_kind.eq(tokens::kind.nullable())),
         )
-        .filter(revocation_watermarks::revoked_before.gt(token.issued_at))
+        .filter(revocation_watermarks::revoked_before.gt(tokens::issued_at))
         .select(revocation_watermarks::id)
-        .first(conn)
-        .await
-        .optional())?;
-    Ok(found.is_some())
+}
+
+/// Whether a watermark revokes the token with this id.
+pub async fn covers(db: &mut Db<'_>, token: &TokenRow) -> Result<bool, StoreError> {
+    Ok(on_db!(db, |conn| diesel::select(exists(
+        tokens::table
+            .filter(tokens::domain_id.eq(token.domain_id))
+            .filter(tokens::id.eq(token.id))
+            .filter(exists(covering_current_token()))
+    ))
+    .get_result(conn)
+    .await)?)
 }
 
 /// How many tokens `filter` reaches that are live now: one indexed count, exact by
@@ -88,24 +98,6 @@ pub async fn covers(db: &mut Db<'_>, token: &TokenRow) -> Result<bool, StoreErro
 pub async fn count_live(db: &mut Db<'_>, filter: &BulkFilter, now: UnixMicros) -> Result<i64, StoreError> {
     let kinds = filter.kinds();
     Ok(on_db!(db, |conn| {
-        let covered = revocation_watermarks::table
-            .filter(revocation_watermarks::domain_id.eq(tokens::domain_id))
-            .filter(
-                revocation_watermarks::user_ref
-                    .is_null()
-                    .or(revocation_watermarks::user_ref.eq(tokens::user_ref)),
-            )
-            .filter(
-                revocation_watermarks::client_ref
-                    .is_null()
-                    .or(revocation_watermarks::client_ref.eq(tokens::client_ref.nullable())),
-            )
-            .filter(
-                revocation_watermarks::token_kind
-                    .is_null()
-                    .or(revocation_watermarks::token_kind.eq(tokens::kind.nullable())),
-            )
-            .filter(revocation_watermarks::revoked_before.gt(tokens::issued_at));
         let mut query = tokens::table
             .left_join(
                 token_families::table.on(token_families::domain_id
@@ -123,7 +115,7 @@ pub async fn count_live(db: &mut Db<'_>, filter: &BulkFilter, now: UnixMicros) -
             .filter(tokens::expires_at.gt(now))
             .filter(token_families::revoked_at.is_null())
             .filter(consents::revoked_at.is_null())
-            .filter(not(exists(covered)))
+            .filter(not(exists(covering_current_token())))
             .into_boxed();
         if let Some(user_ref) = filter.user_ref {
             query = query.filter(tokens::user_ref.eq(user_ref));
