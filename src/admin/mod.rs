@@ -20,7 +20,7 @@ use crate::store::keys as store_keys;
 use crate::store::models::{DomainChanges, NewAuditEvent, NewClient, NewDomain, NewSigningKey, NewUser};
 use crate::store::tokens::Revocation;
 use crate::store::watermarks::{self, BulkFilter, NewWatermark};
-use crate::store::{Db, Operation, Store, StoreError, audit, clients, domains, users};
+use crate::store::{Db, Operation, Store, StoreError, audit, clients, directory, domains, users};
 use crate::tokens::keys;
 
 /// Who asked for a change, for the audit trail.
@@ -162,20 +162,28 @@ impl Admin {
                     };
                     let row = domains::update(&mut db, id, &changes).await?;
                     record(&mut db, id, now, "domain.updated", &actor, json!({ "changes": patch })).await?;
+                    directory::announce_change(&mut db, id).await?;
                     Ok(row)
                 })
             })
             .await?;
+        self.store.domain_changed(row.id);
         Ok(row.into())
     }
 
     /// Deletes the domain with every client, user, consent, key, token and audit event
     /// it holds. The deletion itself is logged, since the domain's audit trail goes too.
     pub async fn delete_domain(&self, name: &DomainName, actor: Actor) -> Result<(), AdminError> {
-        self.write_in(name, |mut db, id| {
-            Box::pin(async move { domains::delete(&mut db, id).await })
-        })
-        .await?;
+        let id = self
+            .write_in(name, |mut db, id| {
+                Box::pin(async move {
+                    domains::delete(&mut db, id).await?;
+                    directory::announce_change(&mut db, id).await?;
+                    Ok(id)
+                })
+            })
+            .await?;
+        self.store.domain_changed(id);
         tracing::info!(domain = %name, actor = actor.name, request_id = actor.request_id.as_deref(), "identity domain deleted");
         Ok(())
     }
@@ -273,12 +281,15 @@ impl Admin {
                             json!({ "client_id": wanted }),
                         )
                         .await?;
+                        directory::announce_change(&mut db, id).await?;
                     }
-                    Ok(deleted)
+                    Ok(deleted.then_some(id))
                 })
             })
             .await?;
-        deleted.then_some(()).ok_or_else(|| client_not_found(domain, client_id))
+        let domain_id = deleted.ok_or_else(|| client_not_found(domain, client_id))?;
+        self.store.domain_changed(domain_id);
+        Ok(())
     }
 
     pub async fn create_user(

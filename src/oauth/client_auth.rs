@@ -4,8 +4,8 @@
 
 use crate::domain::{ClientType, DomainName};
 use crate::security::{ClientSecret, Sha256Digest};
+use crate::store::Store;
 use crate::store::models::{ClientRow, DomainRow};
-use crate::store::{Store, clients};
 
 use super::OAuthError;
 
@@ -50,13 +50,11 @@ pub async fn without_credentials(
     domain: &DomainName,
     client_id: &str,
 ) -> Result<Option<AuthenticatedClient>, OAuthError> {
-    let (name, client_id) = (domain.clone(), client_id.to_owned());
-    let found = store
-        .read(move |mut db| {
-            Box::pin(async move { clients::find_with_domain(&mut db, name.as_str(), &client_id).await })
-        })
-        .await?;
-    Ok(found.map(|(domain, client)| AuthenticatedClient { domain, client }))
+    let found = store.client_in_domain(domain.as_str(), client_id).await?;
+    Ok(found.map(|entry| AuthenticatedClient {
+        domain: entry.0.clone(),
+        client: entry.1.clone(),
+    }))
 }
 
 /// Checks `credentials` against the domain's client. An unknown domain, an unknown

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod clients;
 pub mod consents;
+pub mod directory;
 pub mod domains;
 mod error;
 pub mod keys;
@@ -22,6 +23,7 @@ pub mod users;
 pub mod watermarks;
 mod writer;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel_async::AsyncPgConnection;
@@ -83,19 +85,57 @@ impl Default for StoreOptions {
 pub trait Operation<T>: for<'c> FnOnce(Db<'c>) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static {}
 impl<T, F> Operation<T> for F where F: for<'c> FnOnce(Db<'c>) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static {}
 
-/// Cheap to clone: every clone shares the same pools and writer.
+/// Cheap to clone: every clone shares the same pools, writer and directory cache.
 #[derive(Clone)]
 pub struct Store {
     inner: pool::Pools,
+    directory: Arc<directory::Directory>,
 }
 
 impl Store {
-    /// Connects to the database, runs pending migrations, and starts the SQLite writer.
+    /// Connects to the database, runs pending migrations, and starts the SQLite writer
+    /// (SQLite) or the directory cache's listener (PostgreSQL).
     pub async fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Self, StoreError> {
         migrations::run_pending(url).await?;
-        Ok(Self {
-            inner: pool::Pools::connect(url, options).await?,
-        })
+        let inner = pool::Pools::connect(url, options).await?;
+        let directory = match url {
+            DatabaseUrl::Sqlite(_) => Arc::new(directory::Directory::new(true)),
+            DatabaseUrl::Postgres(url) => {
+                let directory = Arc::new(directory::Directory::new(false));
+                tokio::spawn(directory::listen(url.clone(), Arc::downgrade(&directory)));
+                directory
+            }
+        };
+        Ok(Self { inner, directory })
+    }
+
+    /// A domain and one of its clients by their public names, what client
+    /// authentication needs: from memory when the directory holds it.
+    pub async fn client_in_domain(
+        &self,
+        domain: &str,
+        client_id: &str,
+    ) -> Result<Option<directory::Entry>, StoreError> {
+        if let Some(entry) = self.directory.get(domain, client_id) {
+            return Ok(Some(entry));
+        }
+        let generation = self.directory.generation();
+        let (domain, client_id) = (domain.to_owned(), client_id.to_owned());
+        let found = self
+            .read(move |mut db| Box::pin(async move { clients::find_with_domain(&mut db, &domain, &client_id).await }))
+            .await?;
+        Ok(found.map(|pair| {
+            let entry = Arc::new(pair);
+            self.directory.insert(generation, entry.clone());
+            entry
+        }))
+    }
+
+    /// Forget what is cached of the domain with this id, after a change to it or its
+    /// clients has committed. (Other processes learn it from
+    /// [`directory::announce_change`], which the change must run.)
+    pub fn domain_changed(&self, domain_id: i64) {
+        self.directory.invalidate_domain(domain_id);
     }
 
     pub fn backend(&self) -> Backend {

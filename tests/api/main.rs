@@ -8,6 +8,7 @@ mod admin_users;
 mod audit;
 mod bulk;
 mod consents;
+mod directory;
 mod errors;
 mod instances;
 mod introspect;
