@@ -1,7 +1,8 @@
 //! The OpenAPI document, assembled from the annotations on the handlers.
 
+use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Object, ObjectBuilder, RefOr, Type};
+use utoipa::openapi::{Object, ObjectBuilder, Ref, RefOr, Type};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::handlers::{admin, consents, introspect, metadata, ops, revoke, token};
@@ -42,7 +43,7 @@ use crate::http::handlers::{admin, consents, introspect, metadata, ops, revoke, 
         admin::revocations::create,
         admin::audit::list,
     ),
-    modifiers(&SecuritySchemes, &HeadersAreSent),
+    modifiers(&SecuritySchemes, &ResponseHeaders),
     tags(
         (name = "oauth", description = "Token issuance, revocation and introspection"),
         (name = "consents", description = "End users' consents"),
@@ -113,11 +114,20 @@ impl Modify for SecuritySchemes {
 /// The response headers the annotations name are sent with every answer of that status
 /// (that is the rule for naming one), but utoipa 6 cannot say `required`; its
 /// extensions are written flat into the header object, so `required` goes there.
-/// Schemathesis then fails a run where one is missing.
-struct HeadersAreSent;
+/// Schemathesis then fails a run where one is missing. Every answer also carries
+/// `x-request-id` (`http::middleware::RequestId`), the id audit events keep.
+struct ResponseHeaders;
 
-impl Modify for HeadersAreSent {
+const REQUEST_ID: &str = "x-request-id";
+
+impl Modify for ResponseHeaders {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let required = |header: &mut Header| {
+            header
+                .extensions
+                .get_or_insert_with(Default::default)
+                .insert("required".to_owned(), true.into());
+        };
         let operations = openapi.paths.paths.values_mut().flat_map(|item| {
             [
                 &mut item.get,
@@ -133,14 +143,33 @@ impl Modify for HeadersAreSent {
             for response in operation.responses.responses.values_mut() {
                 let RefOr::T(response) = response else { continue };
                 for header in response.headers.values_mut() {
-                    let RefOr::T(header) = header else { continue };
-                    header
-                        .extensions
-                        .get_or_insert_with(Default::default)
-                        .insert("required".to_owned(), true.into());
+                    if let RefOr::T(header) = header {
+                        required(header);
+                    }
                 }
+                response.headers.insert(
+                    REQUEST_ID.to_owned(),
+                    RefOr::Ref(Ref::new(format!("#/components/headers/{REQUEST_ID}"))),
+                );
             }
         }
+        let mut request_id = HeaderBuilder::new()
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[A-Za-z0-9._-]{1,64}$")),
+            ))
+            .description(Some(
+                "The request's id: the caller's own `x-request-id` when it is 1-64 letters, digits, `.`, `_` or `-`, \
+                 else 32 hex digits made up by the server. Audit events keep it.",
+            ))
+            .build();
+        required(&mut request_id);
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .headers
+            .insert(REQUEST_ID.to_owned(), RefOr::T(request_id));
     }
 }
 
@@ -343,6 +372,10 @@ mod tests {
                         "{method} {path} {status} must list {name} as required"
                     );
                 };
+                assert_eq!(
+                    response["headers"]["x-request-id"]["$ref"], "#/components/headers/x-request-id",
+                    "{method} {path} {status}"
+                );
                 match code {
                     401 => required_header("WWW-Authenticate"),
                     503 => required_header("Retry-After"),

@@ -138,6 +138,16 @@ pub struct Scope(String);
 string_newtype!(Scope);
 
 impl Scope {
+    /// The syntax, as the OpenAPI document states it.
+    pub const PATTERN: &str = r"^[!#-\[\]-~]{1,128}$";
+
+    pub fn schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(Self::PATTERN))
+            .build()
+    }
+
     pub fn parse(raw: &str) -> Result<Self, NameError> {
         let valid = |b: u8| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b);
         if (1..=128).contains(&raw.len()) && raw.bytes().all(valid) {

@@ -26,8 +26,9 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 #[allow(dead_code)]
 pub struct TokenForm {
     grant_type: GrantType,
-    /// Space-separated scopes; default: all the client (or the refresh token) may have.
-    #[schema(nullable = false, min_length = 1, example = "openid profile")]
+    /// Space-separated scope-tokens (RFC 6749 §3.3); default: all the client (or the
+    /// refresh token) may have.
+    #[schema(nullable = false, pattern = r"^[ !#-\[\]-~]+$", example = "openid profile")]
     scope: Option<String>,
     /// `password` grant: the resource owner.
     #[schema(nullable = false, min_length = 1, max_length = 255, example = "alice")]

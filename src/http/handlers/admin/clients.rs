@@ -27,10 +27,23 @@ pub struct CreateClient {
     pub grant_types: Option<Vec<GrantType>>,
     /// The scopes the client may ask for. Default none.
     #[validate(length(max = 100, message = "at most 100 scopes"))]
-    #[schema(max_items = 100)]
+    #[schema(schema_with = scope_list)]
     pub scopes: Option<Vec<String>>,
     /// May revoke any token of its domain. Default false; confidential clients only.
     pub domain_admin: Option<bool>,
+}
+
+/// Up to 100 RFC 6749 §3.3 scope-tokens, or `null` for none.
+fn scope_list() -> utoipa::openapi::Array {
+    utoipa::openapi::ArrayBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            utoipa::openapi::Type::Array,
+            utoipa::openapi::Type::Null,
+        ]))
+        .items(Scope::schema())
+        .max_items(Some(Scopes::MAX))
+        .description(Some("The scopes the client may ask for. Default none."))
+        .build()
 }
 
 #[derive(Serialize, ToSchema)]
