@@ -65,7 +65,7 @@ pub struct CreatedClient {
     /// The generated secret (confidential clients only). It is stored as a SHA-256
     /// digest and cannot be shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, example = "q9M2pXk0sVdH3rB6tWnYc8eLfJ1aZ4uG7iO5yKxTgQw")]
+    #[schema(value_type = Option<String>, nullable = false, example = "q9M2pXk0sVdH3rB6tWnYc8eLfJ1aZ4uG7iO5yKxTgQw")]
     pub client_secret: Option<ClientSecret>,
 }
 

@@ -51,6 +51,17 @@ pub struct DomainName(String);
 string_newtype!(DomainName);
 
 impl DomainName {
+    /// The syntax, as the OpenAPI document states it.
+    pub const PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$";
+
+    /// The schema of a domain name wherever the document takes one.
+    pub fn schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(Self::PATTERN))
+            .build()
+    }
+
     pub fn parse(raw: &str) -> Result<Self, NameError> {
         let mut chars = raw.chars();
         let valid_first = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
@@ -73,6 +84,16 @@ pub struct ClientId(String);
 string_newtype!(ClientId);
 
 impl ClientId {
+    /// The syntax, as the OpenAPI document states it.
+    pub const PATTERN: &str = "^[ -~]{1,255}$";
+
+    pub fn schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(Self::PATTERN))
+            .build()
+    }
+
     pub fn parse(raw: &str) -> Result<Self, NameError> {
         if (1..=255).contains(&raw.len()) && raw.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
             Ok(Self(raw.to_owned()))
@@ -89,6 +110,15 @@ pub struct Username(String);
 string_newtype!(Username);
 
 impl Username {
+    pub fn schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(255))
+            .description(Some("1-255 characters, no control characters"))
+            .build()
+    }
+
     pub fn parse(raw: &str) -> Result<Self, NameError> {
         let length = raw.chars().count();
         if (1..=255).contains(&length) && !raw.chars().any(char::is_control) {
@@ -108,6 +138,16 @@ pub struct Scope(String);
 string_newtype!(Scope);
 
 impl Scope {
+    /// The syntax, as the OpenAPI document states it.
+    pub const PATTERN: &str = r"^[!#-\[\]-~]{1,128}$";
+
+    pub fn schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(Self::PATTERN))
+            .build()
+    }
+
     pub fn parse(raw: &str) -> Result<Self, NameError> {
         let valid = |b: u8| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b);
         if (1..=128).contains(&raw.len()) && raw.bytes().all(valid) {

@@ -54,13 +54,20 @@ pub struct IssuedTokens {
 pub struct TokenResponse {
     pub access_token: String,
     /// Always `Bearer`.
+    #[schema(schema_with = bearer_literal)]
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
+    /// `password` and `refresh_token` grants only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub refresh_token: Option<String>,
     /// Space-separated.
     pub scope: String,
+}
+
+fn bearer_literal() -> utoipa::openapi::Object {
+    crate::openapi::constant(utoipa::openapi::Type::String, "Bearer".into())
 }
 
 impl From<IssuedTokens> for TokenResponse {

@@ -6,6 +6,8 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 
 use crate::domain::DomainName;
 use crate::http::error::ApiError;
@@ -68,6 +70,36 @@ fn from_query(query: &str) -> Result<Option<String>, ApiError> {
         found = Some(value.into_owned());
     }
     Ok(found)
+}
+
+/// The document's description of the two ways to name the domain, so every operation
+/// that takes this extractor lists both (`params(IdentityDomain)`).
+impl utoipa::IntoParams for IdentityDomain {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let parameter = |name: &str, place: ParameterIn, description: &str| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(place)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(DomainName::schema()))
+                .example(Some(serde_json::json!("acme")))
+                .build()
+        };
+        vec![
+            parameter(
+                HEADER,
+                ParameterIn::Header,
+                "The identity domain. Wins over `identityDomain` when both are sent; one of the two is required \
+                 (`400 invalid_request` without).",
+            ),
+            parameter(
+                QUERY_PARAMETER,
+                ParameterIn::Query,
+                "The identity domain, when the `x-oauth-identity-domain-name` header is not sent.",
+            ),
+        ]
+    }
 }
 
 impl FromRequest for IdentityDomain {

@@ -6,49 +6,49 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::admin::Success;
+use crate::http::error::documented::{StoreUnavailable, UserTokenRefused};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extractors::UserBearer;
+use crate::http::extractors::{IdentityDomain, UserBearer};
 use crate::http::middleware::RequestId;
 use crate::http::state::AppState;
 use crate::oauth::consents::{self, ConsentView};
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({"consents":[{"consent_id":12,"client_id":"web","scopes":["openid","profile"],"granted_at":"2026-11-24T09:30:00Z"}]}))]
 pub struct ConsentList {
     /// Active consents only.
     pub consents: Vec<ConsentView>,
 }
 
 /// The applications the user has granted access, with what they granted.
-#[utoipa::path(get, path = "/oauth2/rest/consents", tag = "consents",
-    params(
-        ("x-oauth-identity-domain-name" = Option<String>, Header, description = "Identity domain (wins over the query parameter)"),
-        ("identityDomain" = Option<String>, Query, description = "Identity domain"),
-    ),
+#[utoipa::path(get, path = "/oauth2/rest/consents", tag = "consents", operation_id = "list_consents",
+    params(IdentityDomain),
     security(("user_token" = [])),
     responses(
         (status = 200, description = "The user's active consents", body = ConsentList),
-        (status = 400, description = "Missing or malformed domain", body = ErrorBody),
-        (status = 401, description = "invalid_token: missing, revoked or expired bearer token; `WWW-Authenticate: Bearer`", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        (status = 400, description = "invalid_request: missing or malformed identity domain", body = ErrorBody),
+        UserTokenRefused,
+        StoreUnavailable))]
 pub async fn list(state: web::Data<AppState>, user: UserBearer) -> Result<web::Json<ConsentList>, ApiError> {
     let consents = consents::list(&state.store, &user.0).await.map_err(internal)?;
     Ok(web::Json(ConsentList { consents }))
 }
 
-/// Withdraws a consent: it and every token issued under it are revoked.
-#[utoipa::path(delete, path = "/oauth2/rest/consents/{consent_id}", tag = "consents",
+/// Withdraws a consent: it and every token issued under it are revoked, in one
+/// transaction.
+#[utoipa::path(delete, path = "/oauth2/rest/consents/{consent_id}", tag = "consents", operation_id = "withdraw_consent",
     params(
-        ("consent_id" = i64, Path, description = "A consent of the user"),
-        ("x-oauth-identity-domain-name" = Option<String>, Header, description = "Identity domain (wins over the query parameter)"),
-        ("identityDomain" = Option<String>, Query, description = "Identity domain"),
+        ("consent_id" = i64, Path, description = "A consent of the user, as listed", example = 12),
+        IdentityDomain,
     ),
     security(("user_token" = [])),
     responses(
         (status = 200, description = "Withdrawn", body = Success),
-        (status = 400, description = "Missing or malformed domain", body = ErrorBody),
-        (status = 401, description = "invalid_token: missing, revoked or expired bearer token; `WWW-Authenticate: Bearer`", body = ErrorBody),
-        (status = 404, description = "No active consent of this user with that id", body = ErrorBody),
-        (status = 503, description = "Store unavailable; nothing was withdrawn", body = ErrorBody)))]
+        (status = 400, description = "invalid_request: missing or malformed identity domain", body = ErrorBody),
+        UserTokenRefused,
+        (status = 404, description = "not_found: no active consent of this user with that id", body = ErrorBody,
+            example = json!({"status":"failure","error":"not_found","error_description":"no such consent"})),
+        StoreUnavailable))]
 pub async fn withdraw(
     state: web::Data<AppState>,
     user: UserBearer,

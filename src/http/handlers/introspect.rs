@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::ToSchema;
 
 use super::token::MAX_TOKEN_BYTES;
+use crate::http::error::documented::{ClientAuthFailed, FormBodyRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{IdentityDomain, OAuthForm, base_url, issuer, presented_credentials};
 use crate::http::state::AppState;
@@ -12,35 +13,48 @@ use crate::oauth::introspection::{self, Introspection};
 use crate::oauth::{OAuthError, client_auth};
 use crate::tokens::PlainToken;
 
-/// The form of an introspection request (`application/x-www-form-urlencoded`).
+/// The form of an introspection request (`application/x-www-form-urlencoded`). No
+/// parameter may repeat or be empty (`400 invalid_request`).
 #[derive(ToSchema)]
+#[schema(example = json!({"token":"eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9..."}))]
 #[allow(dead_code)]
 pub struct IntrospectForm {
-    /// The token to look at (at most 8 KiB).
+    /// The token to look at, at most 8 KiB.
+    #[schema(min_length = 1, max_length = 8192)]
     token: String,
     /// RFC 7662 hint; ignored (the token is found by its hash).
+    #[schema(nullable = false, min_length = 1, example = "access_token")]
     token_type_hint: Option<String>,
-    /// `client_secret_post` (instead of HTTP Basic).
+    /// `client_secret_post` with `client_secret` (instead of HTTP Basic; with Basic it
+    /// must equal the Basic user).
+    #[schema(nullable = false, pattern = "^[ -~]{1,255}$", example = "api")]
     client_id: Option<String>,
-    /// `client_secret_post`.
+    /// `client_secret_post`; never together with HTTP Basic.
+    #[schema(nullable = false, min_length = 1, format = Password)]
     client_secret: Option<String>,
 }
 
-/// Tells a resource server whether a token is live, and what it carries.
-#[utoipa::path(post, path = "/oauth2/rest/token/introspect", tag = "oauth",
-    params(
-        ("x-oauth-identity-domain-name" = Option<String>, Header, description = "Identity domain (wins over the query parameter)"),
-        ("identityDomain" = Option<String>, Query, description = "Identity domain"),
-    ),
-    request_body(content = IntrospectForm, content_type = "application/x-www-form-urlencoded"),
+/// Tells a resource server whether a token is live, and what it carries (RFC 7662).
+///
+/// Any confidential client of the domain may ask (a public client is `401`). The answer
+/// reads the store on every call, so a revocation is visible here on every instance as
+/// soon as the revocation has been answered.
+#[utoipa::path(post, path = "/oauth2/rest/token/introspect", tag = "oauth", operation_id = "introspect_token",
+    params(IdentityDomain),
+    request_body(content = IntrospectForm, content_type = "application/x-www-form-urlencoded",
+        description = "The client authenticates with HTTP Basic (`client_secret_basic`) or with `client_id` and \
+            `client_secret` in the form (`client_secret_post`); public clients may not introspect."),
     security(("client_secret_basic" = []), ()),
     responses(
-        (status = 200, description = "The token's state; exactly `{\"active\":false}` unless it is live", body = Introspection),
-        (status = 400, description = "invalid_request", body = ErrorBody),
-        (status = 401, description = "invalid_client (also for public clients); `WWW-Authenticate: Basic realm=\"<domain>\"`", body = ErrorBody),
-        (status = 413, description = "Body over 16 KiB", body = ErrorBody),
-        (status = 415, description = "Body not form-encoded", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        (status = 200, description = "The token's state: every field for a live token, exactly `{\"active\":false}` \
+            for a revoked, expired, unknown or other-domain token", body = Introspection,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "invalid_request: missing or malformed domain, a missing, empty, repeated or \
+            over-8-KiB parameter, two client authentication methods", body = ErrorBody,
+            example = json!({"status":"failure","error":"invalid_request","error_description":"parameter token is required"})),
+        ClientAuthFailed,
+        FormBodyRefused,
+        StoreUnavailable))]
 pub async fn introspect(
     req: HttpRequest,
     state: web::Data<AppState>,

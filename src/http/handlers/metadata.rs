@@ -5,7 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::params::DomainPath;
 use crate::domain::DomainName;
+use crate::http::error::documented::StoreUnavailable;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{IdentityDomain, base_url, issuer};
 use crate::http::state::AppState;
@@ -18,10 +20,15 @@ const CONFIDENTIAL_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_sec
 /// RFC 8414 authorization server metadata.
 #[derive(Serialize, ToSchema)]
 pub struct Metadata {
+    #[schema(format = "uri")]
     pub issuer: String,
+    #[schema(format = "uri")]
     pub token_endpoint: String,
+    #[schema(format = "uri")]
     pub revocation_endpoint: String,
+    #[schema(format = "uri")]
     pub introspection_endpoint: String,
+    #[schema(format = "uri")]
     pub jwks_uri: String,
     pub grant_types_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
@@ -38,14 +45,19 @@ pub struct Jwks {
 }
 
 /// The domain's authorization server metadata (RFC 8414).
+///
+/// URLs are absolute, on the address the request reached (or `REVOKD_PUBLIC_URL`); the
+/// endpoints carry `?identityDomain={domain}`, so a stock OAuth client works unchanged.
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server/domains/{domain}", tag = "discovery",
-    params(("domain" = String, Path, description = "Identity domain name")),
+    operation_id = "get_authorization_server_metadata",
+    params(DomainPath),
     responses(
-        (status = 200, description = "Metadata; URLs on the address the request reached or REVOKD_PUBLIC_URL", body = Metadata,
+        (status = 200, description = "Metadata", body = Metadata,
             example = json!({"issuer":"http://127.0.0.1:8080/domains/acme","token_endpoint":"http://127.0.0.1:8080/oauth2/rest/token?identityDomain=acme","revocation_endpoint":"http://127.0.0.1:8080/oauth2/revoke?identityDomain=acme","introspection_endpoint":"http://127.0.0.1:8080/oauth2/rest/token/introspect?identityDomain=acme","jwks_uri":"http://127.0.0.1:8080/oauth2/rest/jwks?identityDomain=acme","grant_types_supported":["client_credentials","password","refresh_token"],"response_types_supported":[],"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"revocation_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"introspection_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"]})),
-        (status = 400, description = "Malformed domain name", body = ErrorBody),
-        (status = 404, description = "No such domain", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        (status = 400, description = "invalid_request: malformed domain name", body = ErrorBody),
+        (status = 404, description = "not_found: no such domain", body = ErrorBody,
+            example = json!({"status":"failure","error":"not_found","error_description":"identity domain 'acme' does not exist"})),
+        StoreUnavailable))]
 pub async fn metadata(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -69,17 +81,16 @@ pub async fn metadata(
     }))
 }
 
-/// The domain's public signing keys.
-#[utoipa::path(get, path = "/oauth2/rest/jwks", tag = "discovery",
-    params(
-        ("x-oauth-identity-domain-name" = Option<String>, Header, description = "Identity domain (wins over the query parameter)"),
-        ("identityDomain" = Option<String>, Query, description = "Identity domain"),
-    ),
+/// The domain's public signing keys (RFC 7517), to verify access tokens offline (which
+/// cannot see revocations: introspect for that).
+#[utoipa::path(get, path = "/oauth2/rest/jwks", tag = "discovery", operation_id = "get_jwks",
+    params(IdentityDomain),
     responses(
-        (status = 200, description = "JWK set", body = Jwks),
-        (status = 400, description = "Missing or malformed domain", body = ErrorBody),
-        (status = 404, description = "No such domain", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        (status = 200, description = "JWK set", body = Jwks,
+            headers(("Cache-Control" = String, description = "`public, max-age=300`"))),
+        (status = 400, description = "invalid_request: missing or malformed identity domain", body = ErrorBody),
+        (status = 404, description = "not_found: no such domain", body = ErrorBody),
+        StoreUnavailable))]
 pub async fn jwks(state: web::Data<AppState>, domain: IdentityDomain) -> Result<HttpResponse, ApiError> {
     let id = domain_id(&state, &domain.0).await?;
     let jwks = state

@@ -6,5 +6,6 @@ pub mod consents;
 pub mod introspect;
 pub mod metadata;
 pub mod ops;
+pub mod params;
 pub mod revoke;
 pub mod token;

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::http::error::documented::StoreUnavailable;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::state::AppState;
 
@@ -12,29 +13,33 @@ use crate::http::state::AppState;
 #[schema(example = json!({"status":"ok"}))]
 pub struct Health {
     /// Always `ok`.
+    #[schema(schema_with = ok_literal)]
     pub status: &'static str,
 }
 
+fn ok_literal() -> utoipa::openapi::Object {
+    crate::openapi::constant(utoipa::openapi::Type::String, "ok".into())
+}
+
 /// The process is up and serving HTTP.
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+#[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "healthz",
     responses((status = 200, description = "The process is up", body = Health)))]
 pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
 /// The store answers a round trip.
-#[utoipa::path(get, path = "/readyz", tag = "operations",
+#[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz",
     responses(
         (status = 200, description = "The store is reachable", body = Health),
-        (status = 503, description = "The store is not reachable", body = ErrorBody,
-            headers(("Retry-After" = String, description = "Seconds to wait")))))]
+        StoreUnavailable))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiError> {
     state.store.ping().await?;
     Ok(web::Json(Health { status: "ok" }))
 }
 
 /// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain; version=0.0.4", body = String)))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let ready = state.store.ping().await.is_ok();
@@ -44,8 +49,10 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// This API's OpenAPI document (the same as `openapi/openapi.json`).
-#[utoipa::path(get, path = "/openapi.json", tag = "operations",
-    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", operation_id = "get_openapi_document",
+    responses(
+        (status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object),
+        (status = 400, description = "invalid_request: REVOKD_REQUIRE_HTTPS=true and the request came over plain HTTP", body = ErrorBody)))]
 pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(ContentType::json())

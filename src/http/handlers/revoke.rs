@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::token::MAX_TOKEN_BYTES;
 use crate::domain::revocation::{REVOKE_LEVELS, RevokeLevel, TOKEN_TYPES, TokenTypeParam, parse_closed};
+use crate::http::error::documented::{ClientAuthFailed, FormBodyRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{IdentityDomain, OAuthForm, presented_credentials};
 use crate::http::handlers::admin::Success;
@@ -17,40 +18,69 @@ use crate::oauth::revocation::{self, LevelChoice};
 use crate::oauth::{OAuthError, client_auth};
 use crate::tokens::PlainToken;
 
-/// The form of a revocation request (`application/x-www-form-urlencoded`).
+/// The form of a revocation request (`application/x-www-form-urlencoded`). No
+/// parameter may repeat or be empty (`400 invalid_request`).
 #[derive(ToSchema)]
+#[schema(example = json!({"token":"Zx1x3mBq9Qh0g3oZkq4F2d6jWc8rT5yNn7uL0aEpVsI","token_type":"REFRESH_TOKEN","revoke_level":"RELATED_TOKENS"}))]
 #[allow(dead_code)]
 pub struct RevokeForm {
-    /// The token to revoke (at most 8 KiB).
+    /// The token to revoke: an access token (JWT) or a refresh token, at most 8 KiB.
+    #[schema(min_length = 1, max_length = 8192)]
     token: String,
-    /// Only speeds up the look-up; default `NONE`.
+    /// Only speeds up the look-up: a wrong type still finds the token. Default `NONE`.
+    #[schema(nullable = false)]
     token_type: Option<TokenTypeParam>,
-    /// Default `NONE` (on `/oauth2/revoke`: `RELATED_TOKENS` for a refresh token).
+    /// What else goes with the token. Default `NONE` on `/oauth2/rest/token/revoke`; on
+    /// `/oauth2/revoke` `RELATED_TOKENS` for a refresh token and `NONE` for an access
+    /// token (RFC 7009 §2.1), whatever `token_type_hint` says.
+    #[schema(nullable = false)]
     revoke_level: Option<RevokeLevel>,
-    /// RFC 7009 `access_token` / `refresh_token`; other values are ignored.
+    /// RFC 7009 `access_token` or `refresh_token`; other values are ignored.
+    #[schema(nullable = false, min_length = 1, example = "refresh_token")]
     token_type_hint: Option<String>,
-    /// `client_secret_post` or a public client (instead of HTTP Basic).
+    /// `client_secret_post` with `client_secret`, or a public client alone (instead of
+    /// HTTP Basic; with Basic it must equal the Basic user).
+    #[schema(nullable = false, pattern = "^[ -~]{1,255}$", example = "web")]
     client_id: Option<String>,
-    /// `client_secret_post`.
+    /// `client_secret_post`; never together with HTTP Basic (`400 invalid_request`).
+    #[schema(nullable = false, min_length = 1, format = Password)]
     client_secret: Option<String>,
 }
 
-/// Revokes a token, and with `revoke_level` its family or consent.
-#[utoipa::path(post, path = "/oauth2/rest/token/revoke", tag = "oauth",
-    params(
-        ("x-oauth-identity-domain-name" = Option<String>, Header, description = "Identity domain (wins over the query parameter)"),
-        ("identityDomain" = Option<String>, Query, description = "Identity domain"),
-    ),
-    request_body(content = RevokeForm, content_type = "application/x-www-form-urlencoded"),
+/// Where the OAuth endpoints say how the client authenticates (OpenAPI has no security
+/// scheme for credentials in a form body, so `client_secret_post` and public clients
+/// are the empty alternative of `security`, spelled out here).
+pub const CLIENT_AUTHENTICATION: &str = "The client authenticates with HTTP Basic (`client_secret_basic`, \
+id and secret form-urlencoded first, RFC 6749 §2.3.1), or with `client_id` and `client_secret` in the form \
+(`client_secret_post`), or, for a public client, with `client_id` in the form alone; never two methods at once.";
+
+/// Revokes a token, and with `revoke_level` its family or its consent.
+///
+/// Answers `200 {"status":"success"}` when the token is revoked and also when there was
+/// nothing to do (unknown, malformed, expired, already revoked, or another domain's
+/// token: RFC 7009 §2.2). A client may revoke the tokens issued to it; a `domain_admin`
+/// client any token of its domain; a public client only while its domain allows it.
+/// The revocation is durable before the answer.
+///
+/// Only `POST` is served by default; with `REVOKD_REQUIRE_POST=false` the server also
+/// answers `GET` with these parameters in the query string, exactly as `POST`. The
+/// document describes the default, where `GET` is `405` with `Allow: POST`.
+#[utoipa::path(post, path = "/oauth2/rest/token/revoke", tag = "oauth", operation_id = "revoke_token",
+    params(IdentityDomain),
+    request_body(content = RevokeForm, content_type = "application/x-www-form-urlencoded",
+        description = CLIENT_AUTHENTICATION),
     security(("client_secret_basic" = []), ()),
     responses(
-        (status = 200, description = "Revoked, or nothing to revoke (unknown, expired, already revoked or another domain's token)", body = Success),
-        (status = 400, description = "invalid_request (bad or repeated parameter, token over 8 KiB) or unauthorized_client", body = ErrorBody),
-        (status = 401, description = "invalid_client; `WWW-Authenticate: Basic realm=\"<domain>\"`", body = ErrorBody),
-        (status = 405, description = "GET while REVOKD_REQUIRE_POST is true", body = ErrorBody),
-        (status = 413, description = "Body over 16 KiB", body = ErrorBody),
-        (status = 415, description = "Body not form-encoded", body = ErrorBody),
-        (status = 503, description = "Store unavailable; `Retry-After`; nothing was revoked", body = ErrorBody)))]
+        (status = 200, description = "Revoked, or nothing to revoke", body = Success,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "invalid_request: missing or malformed identity domain, a missing, empty, \
+            repeated or over-8-KiB parameter, an invalid `token_type` or `revoke_level` (the description names the \
+            allowed values), two client authentication methods; or unauthorized_client: this client may not revoke \
+            this token (nothing changed)", body = ErrorBody,
+            example = json!({"status":"failure","error":"invalid_request","error_description":"revoke_level must be one of NONE, RELATED_TOKENS, RELATED_CONSENT, not \"ALL\""})),
+        ClientAuthFailed,
+        FormBodyRefused,
+        StoreUnavailable))]
 pub async fn revoke(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -62,21 +92,23 @@ pub async fn revoke(
 }
 
 /// RFC 7009 revocation: the `revocation_endpoint` of the metadata.
-#[utoipa::path(post, path = "/oauth2/revoke", tag = "oauth",
-    params(
-        ("x-oauth-identity-domain-name" = Option<String>, Header, description = "Identity domain (wins over the query parameter)"),
-        ("identityDomain" = Option<String>, Query, description = "Identity domain"),
-    ),
-    request_body(content = RevokeForm, content_type = "application/x-www-form-urlencoded"),
+///
+/// As `/oauth2/rest/token/revoke`, with RFC 7009's default level: a refresh token is
+/// revoked with `RELATED_TOKENS`, an access token alone; an explicit `revoke_level`
+/// wins. `GET` as there: only with `REVOKD_REQUIRE_POST=false`.
+#[utoipa::path(post, path = "/oauth2/revoke", tag = "oauth", operation_id = "revoke_token_rfc7009",
+    params(IdentityDomain),
+    request_body(content = RevokeForm, content_type = "application/x-www-form-urlencoded",
+        description = CLIENT_AUTHENTICATION),
     security(("client_secret_basic" = []), ()),
     responses(
-        (status = 200, description = "Revoked, or nothing to revoke", body = Success),
-        (status = 400, description = "invalid_request or unauthorized_client", body = ErrorBody),
-        (status = 401, description = "invalid_client; `WWW-Authenticate: Basic realm=\"<domain>\"`", body = ErrorBody),
-        (status = 405, description = "GET while REVOKD_REQUIRE_POST is true", body = ErrorBody),
-        (status = 413, description = "Body over 16 KiB", body = ErrorBody),
-        (status = 415, description = "Body not form-encoded", body = ErrorBody),
-        (status = 503, description = "Store unavailable; `Retry-After`; nothing was revoked", body = ErrorBody)))]
+        (status = 200, description = "Revoked, or nothing to revoke", body = Success,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "invalid_request (as on `/oauth2/rest/token/revoke`) or unauthorized_client", body = ErrorBody,
+            example = json!({"status":"failure","error":"unauthorized_client","error_description":"the token was not issued to this client"})),
+        ClientAuthFailed,
+        FormBodyRefused,
+        StoreUnavailable))]
 pub async fn revoke_rfc7009(
     req: HttpRequest,
     state: web::Data<AppState>,

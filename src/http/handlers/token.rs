@@ -4,7 +4,10 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::ToSchema;
 
+use super::revoke::CLIENT_AUTHENTICATION;
+use crate::domain::GrantType;
 use crate::domain::Scopes;
+use crate::http::error::documented::{ClientAuthFailed, FormBodyRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{IdentityDomain, OAuthForm, base_url, issuer, presented_credentials};
 use crate::http::middleware::RequestId;
@@ -16,45 +19,58 @@ use crate::tokens::PlainToken;
 /// The longest token accepted in a request (SPEC §5).
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
-/// The form of a token request (`application/x-www-form-urlencoded`).
+/// The form of a token request (`application/x-www-form-urlencoded`). No parameter may
+/// repeat or be empty (`400 invalid_request`).
 #[derive(ToSchema)]
+#[schema(example = json!({"grant_type":"password","username":"alice","password":"correct horse","scope":"openid profile"}))]
 #[allow(dead_code)]
 pub struct TokenForm {
-    /// `client_credentials`, `password` or `refresh_token`.
-    #[schema(example = "password")]
-    grant_type: String,
-    /// Space-separated scopes; default: all the client (or the refresh token) may have.
+    grant_type: GrantType,
+    /// Space-separated scope-tokens (RFC 6749 §3.3); default: all the client (or the
+    /// refresh token) may have.
+    #[schema(nullable = false, pattern = r"^[ !#-\[\]-~]+$", example = "openid profile")]
     scope: Option<String>,
-    /// `password` grant.
+    /// `password` grant: the resource owner.
+    #[schema(nullable = false, min_length = 1, max_length = 255, example = "alice")]
     username: Option<String>,
-    /// `password` grant.
-    #[schema(format = Password)]
+    /// `password` grant: at most 1024 bytes.
+    #[schema(nullable = false, format = Password, min_length = 1, max_length = 1024)]
     password: Option<String>,
-    /// `refresh_token` grant.
+    /// `refresh_token` grant: the refresh token to rotate, at most 8 KiB.
+    #[schema(nullable = false, min_length = 1, max_length = 8192)]
     refresh_token: Option<String>,
-    /// `client_secret_post` or a public client (instead of HTTP Basic).
+    /// `client_secret_post` with `client_secret`, or a public client alone (instead of
+    /// HTTP Basic; with Basic it must equal the Basic user).
+    #[schema(nullable = false, pattern = "^[ -~]{1,255}$", example = "web")]
     client_id: Option<String>,
-    /// `client_secret_post`.
+    /// `client_secret_post`; never together with HTTP Basic.
+    #[schema(nullable = false, min_length = 1, format = Password)]
     client_secret: Option<String>,
 }
 
-/// Issues tokens.
-#[utoipa::path(post, path = "/oauth2/rest/token", tag = "oauth",
-    params(
-        ("x-oauth-identity-domain-name" = Option<String>, Header, description = "Identity domain (wins over the query parameter)"),
-        ("identityDomain" = Option<String>, Query, description = "Identity domain"),
-    ),
-    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
-    // Without Basic, the client authenticates in the form (client_secret_post, or a
-    // public client's client_id alone).
+/// Issues tokens (RFC 6749 §4.3, §4.4, §6).
+///
+/// `client_credentials`: an access token only. `password`: an access and a refresh
+/// token, under the user's consent to the client (created or reused). `refresh_token`:
+/// rotation, a new refresh token each time; presenting a rotated refresh token again is
+/// reuse, `400 invalid_grant`, and the whole family is revoked (RFC 9700 §4.14).
+#[utoipa::path(post, path = "/oauth2/rest/token", tag = "oauth", operation_id = "issue_token",
+    params(IdentityDomain),
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded",
+        description = CLIENT_AUTHENTICATION),
     security(("client_secret_basic" = []), ()),
     responses(
-        (status = 200, description = "Tokens; `Cache-Control: no-store`", body = TokenResponse),
-        (status = 400, description = "invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type or invalid_scope", body = ErrorBody),
-        (status = 401, description = "invalid_client; `WWW-Authenticate: Basic realm=\"<domain>\"`", body = ErrorBody),
-        (status = 413, description = "Body over 16 KiB", body = ErrorBody),
-        (status = 415, description = "Body not form-encoded", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        (status = 200, description = "Tokens", body = TokenResponse,
+            headers(
+                ("Cache-Control" = String, description = "`no-store` (RFC 6749 §5.1)"),
+                ("Pragma" = String, description = "`no-cache`"))),
+        (status = 400, description = "RFC 6749 §5.2: invalid_request (missing or malformed domain or parameter), \
+            invalid_grant (wrong password, unknown, expired, revoked or reused refresh token), unauthorized_client \
+            (the client may not use this grant), unsupported_grant_type or invalid_scope", body = ErrorBody,
+            example = json!({"status":"failure","error":"invalid_grant","error_description":"the refresh token was already used; every token of its grant is now revoked"})),
+        ClientAuthFailed,
+        FormBodyRefused,
+        StoreUnavailable))]
 pub async fn token(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -6,8 +6,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::admin::AuditEvent;
 use crate::domain::DomainName;
+use crate::http::error::documented::{OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::Operator;
+use crate::http::handlers::params::DomainPath;
 use crate::http::state::AppState;
 
 const DEFAULT_LIMIT: i64 = 50;
@@ -28,14 +30,15 @@ pub struct AuditLog {
 }
 
 /// The domain's audit trail, newest first.
-#[utoipa::path(get, path = "/admin/v1/domains/{domain}/audit", tag = "operator", security(("operator_token" = [])),
-    params(("domain" = String, Path, description = "Identity domain name"), AuditQuery),
+#[utoipa::path(get, path = "/admin/v1/domains/{domain}/audit", tag = "operator", operation_id = "list_audit_events",
+    security(("operator_token" = [])),
+    params(DomainPath, AuditQuery),
     responses(
         (status = 200, description = "Events, newest first", body = AuditLog),
         (status = 400, description = "Malformed name or limit", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 404, description = "No such domain", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        StoreUnavailable))]
 pub async fn list(
     state: web::Data<AppState>,
     _operator: Operator,

@@ -7,8 +7,10 @@ use validator::Validate;
 
 use crate::admin::{Client, CreatedClient};
 use crate::domain::{ClientId, ClientSpec, ClientType, DomainName, GrantType, Scope, Scopes};
+use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{Operator, ValidJson};
+use crate::http::handlers::params::{ClientPath, DomainPath};
 use crate::http::state::AppState;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -16,6 +18,7 @@ use crate::http::state::AppState;
 #[schema(example = json!({"client_id":"web","client_type":"confidential","grant_types":["password","refresh_token"],"scopes":["openid","profile"],"domain_admin":false}))]
 pub struct CreateClient {
     /// 1-255 printable ASCII characters, unique in the domain.
+    #[schema(pattern = "^[ -~]{1,255}$")]
     pub client_id: String,
     /// Default `confidential`.
     pub client_type: Option<ClientType>,
@@ -24,9 +27,23 @@ pub struct CreateClient {
     pub grant_types: Option<Vec<GrantType>>,
     /// The scopes the client may ask for. Default none.
     #[validate(length(max = 100, message = "at most 100 scopes"))]
+    #[schema(schema_with = scope_list)]
     pub scopes: Option<Vec<String>>,
     /// May revoke any token of its domain. Default false; confidential clients only.
     pub domain_admin: Option<bool>,
+}
+
+/// Up to 100 RFC 6749 §3.3 scope-tokens, or `null` for none.
+fn scope_list() -> utoipa::openapi::Array {
+    utoipa::openapi::ArrayBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            utoipa::openapi::Type::Array,
+            utoipa::openapi::Type::Null,
+        ]))
+        .items(Scope::schema())
+        .max_items(Some(Scopes::MAX))
+        .description(Some("The scopes the client may ask for. Default none."))
+        .build()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -36,17 +53,19 @@ pub struct ClientList {
 
 /// Registers a client. A confidential client's secret is generated here and shown
 /// only in this answer.
-#[utoipa::path(post, path = "/admin/v1/domains/{domain}/clients", tag = "operator", security(("operator_token" = [])),
-    params(("domain" = String, Path, description = "Identity domain name")),
+#[utoipa::path(post, path = "/admin/v1/domains/{domain}/clients", tag = "operator", operation_id = "create_client",
+    security(("operator_token" = [])),
+    params(DomainPath),
     request_body = CreateClient,
     responses(
         (status = 201, description = "Created; `client_secret` is shown this once", body = CreatedClient,
             example = json!({"client_id":"web","client_type":"confidential","grant_types":["password","refresh_token"],"scopes":["openid","profile"],"domain_admin":false,"client_secret":"q9M2pXk0sVdH3rB6tWnYc8eLfJ1aZ4uG7iO5yKxTgQw"})),
         (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 404, description = "No such domain", body = ErrorBody),
         (status = 409, description = "The client_id is taken in this domain", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        JsonBodyRefused,
+        StoreUnavailable))]
 pub async fn create(
     state: web::Data<AppState>,
     operator: Operator,
@@ -73,14 +92,15 @@ pub async fn create(
 }
 
 /// Lists a domain's clients (never their secrets).
-#[utoipa::path(get, path = "/admin/v1/domains/{domain}/clients", tag = "operator", security(("operator_token" = [])),
-    params(("domain" = String, Path, description = "Identity domain name")),
+#[utoipa::path(get, path = "/admin/v1/domains/{domain}/clients", tag = "operator", operation_id = "list_clients",
+    security(("operator_token" = [])),
+    params(DomainPath),
     responses(
         (status = 200, description = "The domain's clients", body = ClientList),
         (status = 400, description = "Malformed domain name", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 404, description = "No such domain", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        StoreUnavailable))]
 pub async fn list(
     state: web::Data<AppState>,
     _operator: Operator,
@@ -93,14 +113,15 @@ pub async fn list(
 }
 
 /// One client.
-#[utoipa::path(get, path = "/admin/v1/domains/{domain}/clients/{client_id}", tag = "operator", security(("operator_token" = [])),
-    params(("domain" = String, Path, description = "Identity domain name"), ("client_id" = String, Path, description = "Client identifier")),
+#[utoipa::path(get, path = "/admin/v1/domains/{domain}/clients/{client_id}", tag = "operator", operation_id = "get_client",
+    security(("operator_token" = [])),
+    params(ClientPath),
     responses(
         (status = 200, description = "The client", body = Client),
         (status = 400, description = "Malformed name", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 404, description = "No such domain or client", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        StoreUnavailable))]
 pub async fn get(
     state: web::Data<AppState>,
     _operator: Operator,
@@ -111,14 +132,15 @@ pub async fn get(
 }
 
 /// Deletes a client with its consents and tokens.
-#[utoipa::path(delete, path = "/admin/v1/domains/{domain}/clients/{client_id}", tag = "operator", security(("operator_token" = [])),
-    params(("domain" = String, Path, description = "Identity domain name"), ("client_id" = String, Path, description = "Client identifier")),
+#[utoipa::path(delete, path = "/admin/v1/domains/{domain}/clients/{client_id}", tag = "operator", operation_id = "delete_client",
+    security(("operator_token" = [])),
+    params(ClientPath),
     responses(
         (status = 200, description = "Deleted", body = super::Success),
         (status = 400, description = "Malformed name", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 404, description = "No such domain or client", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        StoreUnavailable))]
 pub async fn delete(
     state: web::Data<AppState>,
     operator: Operator,

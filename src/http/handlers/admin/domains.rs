@@ -7,8 +7,10 @@ use validator::Validate;
 
 use crate::admin::Domain;
 use crate::domain::{DomainName, DomainSettings, SettingsPatch};
+use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{Operator, ValidJson};
+use crate::http::handlers::params::DomainPath;
 use crate::http::state::AppState;
 
 /// A new identity domain; every setting but the name has a default.
@@ -50,16 +52,16 @@ pub struct DomainList {
 }
 
 /// Creates an identity domain.
-#[utoipa::path(post, path = "/admin/v1/domains", tag = "operator", security(("operator_token" = [])),
+#[utoipa::path(post, path = "/admin/v1/domains", tag = "operator", operation_id = "create_domain",
+    security(("operator_token" = [])),
     request_body = CreateDomain,
     responses(
         (status = 201, description = "Created", body = Domain),
         (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 409, description = "The domain exists", body = ErrorBody),
-        (status = 413, description = "Body over 16 KiB", body = ErrorBody),
-        (status = 415, description = "Body not JSON", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        JsonBodyRefused,
+        StoreUnavailable))]
 pub async fn create(
     state: web::Data<AppState>,
     operator: Operator,
@@ -80,25 +82,28 @@ pub async fn create(
 }
 
 /// Lists every identity domain, by name.
-#[utoipa::path(get, path = "/admin/v1/domains", tag = "operator", security(("operator_token" = [])),
+#[utoipa::path(get, path = "/admin/v1/domains", tag = "operator", operation_id = "list_domains",
+    security(("operator_token" = [])),
     responses(
         (status = 200, description = "All domains", body = DomainList),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        (status = 400, description = "invalid_request: REVOKD_REQUIRE_HTTPS=true and the request came over plain HTTP", body = ErrorBody),
+        OperatorRefused,
+        StoreUnavailable))]
 pub async fn list(state: web::Data<AppState>, _operator: Operator) -> Result<web::Json<DomainList>, ApiError> {
     let domains = state.admin.list_domains().await?;
     Ok(web::Json(DomainList { domains }))
 }
 
 /// One identity domain.
-#[utoipa::path(get, path = "/admin/v1/domains/{domain}", tag = "operator", security(("operator_token" = [])),
-    params(("domain" = String, Path, description = "Identity domain name")),
+#[utoipa::path(get, path = "/admin/v1/domains/{domain}", tag = "operator", operation_id = "get_domain",
+    security(("operator_token" = [])),
+    params(DomainPath),
     responses(
         (status = 200, description = "The domain", body = Domain),
         (status = 400, description = "Malformed domain name", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 404, description = "No such domain", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        StoreUnavailable))]
 pub async fn get(
     state: web::Data<AppState>,
     _operator: Operator,
@@ -109,15 +114,17 @@ pub async fn get(
 }
 
 /// Changes some settings; they apply from the next request on.
-#[utoipa::path(patch, path = "/admin/v1/domains/{domain}", tag = "operator", security(("operator_token" = [])),
-    params(("domain" = String, Path, description = "Identity domain name")),
+#[utoipa::path(patch, path = "/admin/v1/domains/{domain}", tag = "operator", operation_id = "update_domain",
+    security(("operator_token" = [])),
+    params(DomainPath),
     request_body = UpdateDomain,
     responses(
         (status = 200, description = "The updated domain", body = Domain),
         (status = 400, description = "Malformed body or name", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 404, description = "No such domain", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        JsonBodyRefused,
+        StoreUnavailable))]
 pub async fn update(
     state: web::Data<AppState>,
     operator: Operator,
@@ -136,14 +143,15 @@ pub async fn update(
 }
 
 /// Deletes the domain and everything in it: clients, users, consents, keys, tokens.
-#[utoipa::path(delete, path = "/admin/v1/domains/{domain}", tag = "operator", security(("operator_token" = [])),
-    params(("domain" = String, Path, description = "Identity domain name")),
+#[utoipa::path(delete, path = "/admin/v1/domains/{domain}", tag = "operator", operation_id = "delete_domain",
+    security(("operator_token" = [])),
+    params(DomainPath),
     responses(
         (status = 200, description = "Deleted", body = super::Success),
         (status = 400, description = "Malformed domain name", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 404, description = "No such domain", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        StoreUnavailable))]
 pub async fn delete(
     state: web::Data<AppState>,
     operator: Operator,

@@ -10,8 +10,10 @@ use crate::admin::BulkSpec;
 use crate::clock::parse_rfc3339;
 use crate::domain::revocation::TokenKind;
 use crate::domain::{ClientId, DomainName, Username};
+use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{Operator, ValidJson};
+use crate::http::handlers::params::DomainPath;
 use crate::http::state::AppState;
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -34,11 +36,13 @@ pub struct BulkRevocation {
     /// Default `TOKENS` (both kinds).
     pub revoke_type: Option<RevokeType>,
     /// RFC 3339; only tokens issued before this instant (default and at most: now).
+    #[schema(format = DateTime)]
     pub issued_before: Option<String>,
     /// Also withdraw the matching consents (and so every token under them).
     pub revoke_consents: Option<bool>,
     /// Kept with the revocation and in the audit event.
     #[validate(length(max = 200, message = "at most 200 characters"))]
+    #[schema(max_length = 200)]
     pub reason: Option<String>,
     /// Count only; change nothing.
     pub dry_run: Option<bool>,
@@ -48,6 +52,7 @@ pub struct BulkRevocation {
 #[schema(example = json!({"status":"success","revoked_tokens":1042}))]
 pub struct BulkRevoked {
     /// Always `success`.
+    #[schema(schema_with = super::success_literal)]
     pub status: &'static str,
     /// Tokens that were live before the call and are revoked by it (or would be, for a dry run).
     pub revoked_tokens: i64,
@@ -55,15 +60,17 @@ pub struct BulkRevoked {
 
 /// Revokes every live token of a user, a client, or a user at a client, with one write
 /// whatever their number.
-#[utoipa::path(post, path = "/admin/v1/domains/{domain}/revocations", tag = "operator", security(("operator_token" = [])),
-    params(("domain" = String, Path, description = "Identity domain name")),
+#[utoipa::path(post, path = "/admin/v1/domains/{domain}/revocations", tag = "operator", operation_id = "bulk_revoke",
+    security(("operator_token" = [])),
+    params(DomainPath),
     request_body = BulkRevocation,
     responses(
         (status = 200, description = "Revoked (or counted, for a dry run)", body = BulkRevoked),
         (status = 400, description = "Malformed body, neither username nor client_id, bad instant", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 404, description = "No such domain, user or client", body = ErrorBody),
-        (status = 503, description = "Store unavailable; nothing was revoked", body = ErrorBody)))]
+        JsonBodyRefused,
+        StoreUnavailable))]
 pub async fn create(
     state: web::Data<AppState>,
     operator: Operator,

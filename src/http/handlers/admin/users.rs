@@ -7,8 +7,10 @@ use validator::Validate;
 
 use crate::admin::User;
 use crate::domain::{DomainName, Username};
+use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{Operator, ValidJson};
+use crate::http::handlers::params::{DomainPath, UserPath};
 use crate::http::state::AppState;
 use crate::security::Password;
 
@@ -31,16 +33,18 @@ pub struct UserList {
 }
 
 /// Registers a resource owner.
-#[utoipa::path(post, path = "/admin/v1/domains/{domain}/users", tag = "operator", security(("operator_token" = [])),
-    params(("domain" = String, Path, description = "Identity domain name")),
+#[utoipa::path(post, path = "/admin/v1/domains/{domain}/users", tag = "operator", operation_id = "create_user",
+    security(("operator_token" = [])),
+    params(DomainPath),
     request_body = CreateUser,
     responses(
         (status = 201, description = "Created", body = User),
         (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 404, description = "No such domain", body = ErrorBody),
         (status = 409, description = "The username is taken in this domain", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        JsonBodyRefused,
+        StoreUnavailable))]
 pub async fn create(
     state: web::Data<AppState>,
     operator: Operator,
@@ -58,14 +62,15 @@ pub async fn create(
 }
 
 /// Lists a domain's users.
-#[utoipa::path(get, path = "/admin/v1/domains/{domain}/users", tag = "operator", security(("operator_token" = [])),
-    params(("domain" = String, Path, description = "Identity domain name")),
+#[utoipa::path(get, path = "/admin/v1/domains/{domain}/users", tag = "operator", operation_id = "list_users",
+    security(("operator_token" = [])),
+    params(DomainPath),
     responses(
         (status = 200, description = "The domain's users", body = UserList),
         (status = 400, description = "Malformed domain name", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 404, description = "No such domain", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        StoreUnavailable))]
 pub async fn list(
     state: web::Data<AppState>,
     _operator: Operator,
@@ -78,14 +83,15 @@ pub async fn list(
 }
 
 /// One user.
-#[utoipa::path(get, path = "/admin/v1/domains/{domain}/users/{username}", tag = "operator", security(("operator_token" = [])),
-    params(("domain" = String, Path, description = "Identity domain name"), ("username" = String, Path, description = "Username")),
+#[utoipa::path(get, path = "/admin/v1/domains/{domain}/users/{username}", tag = "operator", operation_id = "get_user",
+    security(("operator_token" = [])),
+    params(UserPath),
     responses(
         (status = 200, description = "The user", body = User),
         (status = 400, description = "Malformed name", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 404, description = "No such domain or user", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        StoreUnavailable))]
 pub async fn get(
     state: web::Data<AppState>,
     _operator: Operator,
@@ -96,14 +102,15 @@ pub async fn get(
 }
 
 /// Deletes a user with their consents and tokens.
-#[utoipa::path(delete, path = "/admin/v1/domains/{domain}/users/{username}", tag = "operator", security(("operator_token" = [])),
-    params(("domain" = String, Path, description = "Identity domain name"), ("username" = String, Path, description = "Username")),
+#[utoipa::path(delete, path = "/admin/v1/domains/{domain}/users/{username}", tag = "operator", operation_id = "delete_user",
+    security(("operator_token" = [])),
+    params(UserPath),
     responses(
         (status = 200, description = "Deleted", body = super::Success),
         (status = 400, description = "Malformed name", body = ErrorBody),
-        (status = 401, description = "Missing or wrong operator token", body = ErrorBody),
+        OperatorRefused,
         (status = 404, description = "No such domain or user", body = ErrorBody),
-        (status = 503, description = "Store unavailable", body = ErrorBody)))]
+        StoreUnavailable))]
 pub async fn delete(
     state: web::Data<AppState>,
     operator: Operator,

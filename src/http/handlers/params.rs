@@ -1,0 +1,59 @@
+//! Path parameters as the OpenAPI document describes them, once for every operation
+//! that takes them (`params(DomainPath)`); the handlers parse them with the same
+//! `DomainName` / `ClientId` / `Username` rules the schemas state.
+
+use utoipa::IntoParams;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{Object, Required};
+
+use crate::domain::{ClientId, DomainName, Username};
+
+fn path(name: &str, schema: Object, description: &str, example: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(schema))
+        .example(Some(serde_json::json!(example)))
+        .build()
+}
+
+fn domain() -> Parameter {
+    path(
+        "domain",
+        DomainName::schema(),
+        "Identity domain name (`400 invalid_request` when malformed)",
+        "acme",
+    )
+}
+
+/// `{domain}`.
+pub struct DomainPath;
+
+impl IntoParams for DomainPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![domain()]
+    }
+}
+
+/// `{domain}` and `{client_id}`.
+pub struct ClientPath;
+
+impl IntoParams for ClientPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            domain(),
+            path("client_id", ClientId::schema(), "Client identifier", "web"),
+        ]
+    }
+}
+
+/// `{domain}` and `{username}`.
+pub struct UserPath;
+
+impl IntoParams for UserPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![domain(), path("username", Username::schema(), "Username", "alice")]
+    }
+}
