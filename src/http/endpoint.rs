@@ -1,5 +1,6 @@
 //! A resource that knows its methods, so a request with any other method gets
 //! `405` with an `Allow` header and the §3 error body (actix answers a bare 405).
+//! Each is named by its path pattern, which is what metrics label requests with.
 
 use actix_web::dev::HttpServiceFactory;
 use actix_web::http::Method;
@@ -14,8 +15,13 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub fn new(path: &str) -> Self {
+        Self::named(path, path)
+    }
+
+    /// A resource mounted in a scope: `name` is its whole path pattern.
+    pub fn named(path: &str, name: &str) -> Self {
         Self {
-            resource: web::resource(path),
+            resource: web::resource(path).name(name),
             allow: Vec::new(),
         }
     }

@@ -20,11 +20,19 @@ struct Latency {
     buckets: [u64; BUCKETS.len()],
 }
 
+/// Everything counted for one (route, method).
+#[derive(Default)]
+struct Route {
+    by_status: BTreeMap<u16, u64>,
+    latency: Latency,
+}
+
 pub struct Metrics {
     started: Instant,
     backend: &'static str,
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<(String, String), Latency>>,
+    /// route pattern → method → counts. Looked up by `&str`, so counting a request
+    /// allocates nothing once its route has been seen.
+    routes: Mutex<BTreeMap<String, BTreeMap<String, Route>>>,
 }
 
 impl Metrics {
@@ -32,26 +40,28 @@ impl Metrics {
         Self {
             started: Instant::now(),
             backend,
-            requests: Mutex::default(),
-            latency: Mutex::default(),
+            routes: Mutex::default(),
         }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        if let Ok(mut requests) = self.requests.lock() {
-            *requests
-                .entry((method.to_owned(), route.to_owned(), status))
-                .or_default() += 1;
+        let Ok(mut routes) = self.routes.lock() else { return };
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), BTreeMap::new());
         }
-        if let Ok(mut latency) = self.latency.lock() {
-            let entry = latency.entry((method.to_owned(), route.to_owned())).or_default();
-            let secs = elapsed.as_secs_f64();
-            entry.count += 1;
-            entry.sum_secs += secs;
-            for (bucket, bound) in entry.buckets.iter_mut().zip(BUCKETS) {
-                if secs <= bound {
-                    *bucket += 1;
-                }
+        let Some(methods) = routes.get_mut(route) else { return };
+        if !methods.contains_key(method) {
+            methods.insert(method.to_owned(), Route::default());
+        }
+        let Some(entry) = methods.get_mut(method) else { return };
+        *entry.by_status.entry(status).or_default() += 1;
+        let secs = elapsed.as_secs_f64();
+        let latency = &mut entry.latency;
+        latency.count += 1;
+        latency.sum_secs += secs;
+        for (bucket, bound) in latency.buckets.iter_mut().zip(BUCKETS) {
+            if secs <= bound {
+                *bucket += 1;
             }
         }
     }
@@ -80,8 +90,14 @@ impl Metrics {
             "# HELP revokd_http_requests_total HTTP requests answered, by method, route and status."
         );
         let _ = writeln!(out, "# TYPE revokd_http_requests_total counter");
-        if let Ok(requests) = self.requests.lock() {
-            for ((method, route, status), count) in requests.iter() {
+        let Ok(routes) = self.routes.lock() else { return out };
+        let each = || {
+            routes
+                .iter()
+                .flat_map(|(route, methods)| methods.iter().map(move |(method, counts)| (method, route, counts)))
+        };
+        for (method, route, counts) in each() {
+            for (status, count) in &counts.by_status {
                 let _ = writeln!(
                     out,
                     "revokd_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {count}",
@@ -95,31 +111,30 @@ impl Metrics {
             "# HELP revokd_http_request_duration_seconds Time to answer HTTP requests."
         );
         let _ = writeln!(out, "# TYPE revokd_http_request_duration_seconds histogram");
-        if let Ok(latency) = self.latency.lock() {
-            for ((method, route), l) in latency.iter() {
-                let labels = format!("method=\"{}\",route=\"{}\"", escape(method), escape(route));
-                for (bound, count) in BUCKETS.iter().zip(l.buckets) {
-                    let _ = writeln!(
-                        out,
-                        "revokd_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
-                    );
-                }
+        for (method, route, counts) in each() {
+            let l = &counts.latency;
+            let labels = format!("method=\"{}\",route=\"{}\"", escape(method), escape(route));
+            for (bound, count) in BUCKETS.iter().zip(l.buckets) {
                 let _ = writeln!(
                     out,
-                    "revokd_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                    l.count
-                );
-                let _ = writeln!(
-                    out,
-                    "revokd_http_request_duration_seconds_sum{{{labels}}} {}",
-                    l.sum_secs
-                );
-                let _ = writeln!(
-                    out,
-                    "revokd_http_request_duration_seconds_count{{{labels}}} {}",
-                    l.count
+                    "revokd_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
                 );
             }
+            let _ = writeln!(
+                out,
+                "revokd_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                l.count
+            );
+            let _ = writeln!(
+                out,
+                "revokd_http_request_duration_seconds_sum{{{labels}}} {}",
+                l.sum_secs
+            );
+            let _ = writeln!(
+                out,
+                "revokd_http_request_duration_seconds_count{{{labels}}} {}",
+                l.count
+            );
         }
         out
     }

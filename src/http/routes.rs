@@ -9,62 +9,61 @@ use super::handlers::{admin, consents, introspect, metadata, ops, revoke, token}
 /// Mounts every route and the extractor settings they rely on. `allow_get_revoke`
 /// is `REVOKD_REQUIRE_POST=false`.
 pub fn mount(cfg: &mut web::ServiceConfig, allow_get_revoke: bool) {
+    let admin = |path: &str| Endpoint::named(path, &format!("/admin/v1{path}"));
     let mut revoke_rest = Endpoint::new("/oauth2/rest/token/revoke").post(revoke::revoke);
     let mut revoke_rfc7009 = Endpoint::new("/oauth2/revoke").post(revoke::revoke_rfc7009);
     if allow_get_revoke {
         revoke_rest = revoke_rest.get(revoke::revoke_by_get);
         revoke_rfc7009 = revoke_rfc7009.get(revoke::revoke_rfc7009_by_get);
     }
+    // actix tries resources in this order, and a path with a `{parameter}` costs a regex
+    // match: the hot paths go first.
     cfg.app_data(json_config())
         .app_data(path_config())
         .app_data(query_config())
+        .service(revoke_rest)
+        .service(Endpoint::new("/oauth2/rest/token/introspect").post(introspect::introspect))
+        .service(Endpoint::new("/oauth2/rest/token").post(token::token))
+        .service(revoke_rfc7009)
         .service(Endpoint::new("/healthz").get(ops::healthz))
         .service(Endpoint::new("/readyz").get(ops::readyz))
         .service(Endpoint::new("/metrics").get(ops::metrics))
         .service(Endpoint::new("/openapi.json").get(ops::openapi_json))
         .service(Endpoint::new("/.well-known/oauth-authorization-server/domains/{domain}").get(metadata::metadata))
         .service(Endpoint::new("/oauth2/rest/jwks").get(metadata::jwks))
-        .service(Endpoint::new("/oauth2/rest/token").post(token::token))
-        .service(Endpoint::new("/oauth2/rest/token/introspect").post(introspect::introspect))
         .service(Endpoint::new("/oauth2/rest/consents").get(consents::list))
         .service(Endpoint::new("/oauth2/rest/consents/{consent_id}").delete(consents::withdraw))
-        .service(revoke_rest)
-        .service(revoke_rfc7009)
         .service(
             web::scope("/admin/v1")
+                .service(admin("/domains").post(admin::domains::create).get(admin::domains::list))
                 .service(
-                    Endpoint::new("/domains")
-                        .post(admin::domains::create)
-                        .get(admin::domains::list),
-                )
-                .service(
-                    Endpoint::new("/domains/{domain}")
+                    admin("/domains/{domain}")
                         .get(admin::domains::get)
                         .patch(admin::domains::update)
                         .delete(admin::domains::delete),
                 )
                 .service(
-                    Endpoint::new("/domains/{domain}/clients")
+                    admin("/domains/{domain}/clients")
                         .post(admin::clients::create)
                         .get(admin::clients::list),
                 )
                 .service(
-                    Endpoint::new("/domains/{domain}/clients/{client_id}")
+                    admin("/domains/{domain}/clients/{client_id}")
                         .get(admin::clients::get)
                         .delete(admin::clients::delete),
                 )
                 .service(
-                    Endpoint::new("/domains/{domain}/users")
+                    admin("/domains/{domain}/users")
                         .post(admin::users::create)
                         .get(admin::users::list),
                 )
                 .service(
-                    Endpoint::new("/domains/{domain}/users/{username}")
+                    admin("/domains/{domain}/users/{username}")
                         .get(admin::users::get)
                         .delete(admin::users::delete),
                 )
-                .service(Endpoint::new("/domains/{domain}/revocations").post(admin::revocations::create))
-                .service(Endpoint::new("/domains/{domain}/audit").get(admin::audit::list)),
+                .service(admin("/domains/{domain}/revocations").post(admin::revocations::create))
+                .service(admin("/domains/{domain}/audit").get(admin::audit::list)),
         )
         .default_service(web::to(ops::not_found));
 }
