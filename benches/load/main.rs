@@ -387,7 +387,7 @@ impl Profiler {
         let child = std::process::Command::new("sh")
             .arg("-c")
             .arg(format!(
-                "sleep {warmup}; exec perf record -q --call-graph dwarf,16384 -F 199 -p {pid} -o '{out}' -- sleep {measure}",
+                "sleep {warmup}; exec perf record -q --call-graph dwarf,16384 -F 599 -p {pid} -o '{out}' -- sleep {measure}",
                 warmup = plan.warmup.as_secs_f64(),
                 pid = server.pid(),
                 out = output.display(),

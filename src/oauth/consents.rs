@@ -30,10 +30,7 @@ pub async fn bearer_owner(
     domain_id: i64,
     token: &PlainToken,
 ) -> Result<Option<TokenOwner>, OAuthError> {
-    let hash = token.digest();
-    let view = store
-        .read(move |mut db| Box::pin(async move { tokens::view_by_hash(&mut db, domain_id, hash.as_bytes()).await }))
-        .await?;
+    let view = store.token(domain_id, token.digest()).await?;
     Ok(view
         .filter(|v| v.token.kind == ACCESS && v.is_live(clock.now()))
         .and_then(|v| {

@@ -10,7 +10,7 @@ use utoipa::openapi::{Ref, RefOr};
 use super::{AuthenticatedClient, OAuthError};
 use crate::clock::{Clock, MICROS_PER_SEC};
 use crate::store::Store;
-use crate::store::tokens::{self, ACCESS};
+use crate::store::tokens::ACCESS;
 use crate::tokens::PlainToken;
 
 /// The answer: every field for a live token, exactly `{"active":false}` otherwise.
@@ -110,11 +110,7 @@ pub async fn introspect(
             "only confidential clients may introspect tokens".into(),
         ));
     }
-    let domain_id = client.domain.id;
-    let hash = token.digest();
-    let view = store
-        .read(move |mut db| Box::pin(async move { tokens::view_by_hash(&mut db, domain_id, hash.as_bytes()).await }))
-        .await?;
+    let view = store.token(client.domain.id, token.digest()).await?;
     let Some(view) = view.filter(|v| v.is_live(clock.now())) else {
         return Ok(Introspection::inactive());
     };

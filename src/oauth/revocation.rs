@@ -1,15 +1,14 @@
 //! Revocation (SPEC §3.1, §3.2): authorize from a read, decide with the pure rules of
 //! `domain::revocation`, and carry the plan out in one transaction that also writes
-//! the audit event. No-ops (unknown or dead tokens) never reach the writer.
-
-use serde_json::json;
+//! the audit event (batched with concurrent revocations, `store::revocations`).
+//! No-ops (unknown or dead tokens) never reach the writer.
 
 use super::{AuthenticatedClient, OAuthError};
 use crate::clock::Clock;
 use crate::domain::revocation::{self, RevokeLevel, Revoker, TokenKind, TokenLinks};
-use crate::store::models::NewAuditEvent;
-use crate::store::tokens::{self, Revocation, Revoked};
-use crate::store::{Store, audit};
+use crate::store::Store;
+use crate::store::revocations::RevocationWrite;
+use crate::store::tokens::Revoked;
 use crate::tokens::PlainToken;
 
 /// Which level applies: the one asked for, or RFC 7009's default for the token's kind.
@@ -40,13 +39,10 @@ pub async fn revoke(
         ));
     }
     let domain_id = client.domain.id;
-    let hash = token.digest();
-    let Some(row) = store
-        .read(move |mut db| Box::pin(async move { tokens::find_by_hash(&mut db, domain_id, hash.as_bytes()).await }))
-        .await?
-    else {
+    let Some(view) = store.token(domain_id, token.digest()).await? else {
         return Ok(Revoked::default());
     };
+    let row = view.token;
     if !revocation::may_revoke(revoker, row.client_ref) {
         return Err(OAuthError::UnauthorizedClient(
             "the token was not issued to this client".into(),
@@ -71,41 +67,15 @@ pub async fn revoke(
     if already_dead && plan.family.is_none() && plan.consent.is_none() {
         return Ok(Revoked::default());
     }
-    let actor = client.client.client_id.clone();
-    store
-        .write(move |mut db| {
-            Box::pin(async move {
-                let how = Revocation {
-                    at: now,
-                    by: &actor,
-                    reason: "revoked by client",
-                };
-                let revoked = tokens::execute(&mut db, domain_id, &plan, &how).await?;
-                if revoked.total() > 0 {
-                    let details = json!({
-                        "level": level.as_str(),
-                        "token_kind": kind.as_str(),
-                        "revoked": revoked,
-                        "count": revoked.total(),
-                        "family_id": plan.family,
-                        "consent_id": plan.consent,
-                    });
-                    audit::record(
-                        &mut db,
-                        &NewAuditEvent {
-                            domain_id,
-                            occurred_at: now,
-                            action: "token.revoked",
-                            actor: &actor,
-                            request_id: request_id.as_deref(),
-                            details: details.to_string(),
-                        },
-                    )
-                    .await?;
-                }
-                Ok(revoked)
-            })
+    Ok(store
+        .revoke(RevocationWrite {
+            domain_id,
+            plan,
+            actor: client.client.client_id.clone(),
+            level,
+            token_kind: kind,
+            request_id,
+            at: now,
         })
-        .await
-        .map_err(OAuthError::from)
+        .await?)
 }

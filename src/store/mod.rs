@@ -7,6 +7,7 @@
 //! (see `writer.rs` and DESIGN.md).
 
 pub mod audit;
+mod batcher;
 pub mod clients;
 pub mod consents;
 pub mod directory;
@@ -16,6 +17,7 @@ pub mod keys;
 pub mod migrations;
 pub mod models;
 mod pool;
+pub mod revocations;
 pub mod schema;
 mod sqlite;
 pub mod tokens;
@@ -129,6 +131,23 @@ impl Store {
             self.directory.insert(generation, entry.clone());
             entry
         }))
+    }
+
+    /// A token by the SHA-256 of its string, with everything that decides whether it
+    /// is live (`tokens::view_by_hash`); on PostgreSQL batched with the look-ups of
+    /// concurrent requests.
+    pub async fn token(
+        &self,
+        domain_id: i64,
+        hash: crate::security::Sha256Digest,
+    ) -> Result<Option<tokens::TokenView>, StoreError> {
+        self.inner.token(domain_id, hash).await
+    }
+
+    /// Carries out a client's revocation; `Ok` only once it is durable. Batched with
+    /// the revocations of concurrent requests (`revocations.rs`).
+    pub async fn revoke(&self, write: revocations::RevocationWrite) -> Result<tokens::Revoked, StoreError> {
+        self.inner.revoke(write).await
     }
 
     /// Forget what is cached of the domain with this id, after a change to it or its

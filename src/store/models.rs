@@ -1,4 +1,9 @@
 //! Rows as they are stored. Conversion to API shapes happens in `admin/`.
+//!
+//! Every insertable binds `None` as `NULL` (`treat_none_as_default_value = false`):
+//! no column here has a default worth asking for, and a statement whose text does not
+//! depend on which fields are `None` is prepared once and cached, where one with
+//! `DEFAULT` in it is prepared anew on every insert.
 
 use diesel::prelude::*;
 
@@ -20,6 +25,7 @@ pub struct DomainRow {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = domains)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewDomain<'a> {
     pub name: &'a str,
     pub access_token_ttl_secs: i64,
@@ -67,6 +73,7 @@ impl std::fmt::Debug for ClientRow {
 
 #[derive(Insertable)]
 #[diesel(table_name = clients)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewClient<'a> {
     pub domain_id: i64,
     pub client_id: &'a str,
@@ -102,6 +109,7 @@ impl std::fmt::Debug for UserRow {
 
 #[derive(Insertable)]
 #[diesel(table_name = users)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewUser<'a> {
     pub domain_id: i64,
     pub username: &'a str,
@@ -125,6 +133,7 @@ pub struct AuditEventRow {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audit_events)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewAuditEvent<'a> {
     pub domain_id: i64,
     pub occurred_at: UnixMicros,
@@ -159,6 +168,7 @@ impl std::fmt::Debug for SigningKeyRow {
 
 #[derive(Insertable)]
 #[diesel(table_name = signing_keys)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewSigningKey<'a> {
     pub domain_id: i64,
     pub kid: &'a str,
@@ -184,6 +194,7 @@ pub struct ConsentRow {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = consents)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewConsent<'a> {
     pub domain_id: i64,
     pub user_ref: i64,
@@ -208,6 +219,7 @@ pub struct FamilyRow {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = token_families)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewFamily {
     pub domain_id: i64,
     pub client_ref: i64,
@@ -242,6 +254,7 @@ pub struct TokenRow {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = tokens)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewToken<'a> {
     pub domain_id: i64,
     pub kind: &'a str,

@@ -3,15 +3,22 @@
 use std::time::Duration;
 
 use deadpool::Runtime;
+use deadpool::managed::QueueMode;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
 use futures_util::FutureExt;
 
+use std::collections::{BTreeMap, HashMap};
+
+use super::batcher::{Batcher, Ran};
+use super::revocations::{self, RevocationWrite};
 use super::sqlite::{self, SqliteConn};
+use super::tokens::{self, Revoked, TokenView};
 use super::writer::Writer;
 use super::{Backend, Db, Operation, StoreError, StoreOptions};
 use crate::config::DatabaseUrl;
+use crate::security::Sha256Digest;
 
 /// How long one store operation may take in all before the caller is told 503.
 /// A stalled network to PostgreSQL must not hold a request forever.
@@ -20,10 +27,25 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 /// SQLite readers: enough for every HTTP worker and a few CLI or admin reads.
 const SQLITE_READERS: usize = 8;
 
+/// PostgreSQL tasks batching token look-ups and client revocations (`batcher.rs`): two
+/// each, so one batch gathers while the other is in the database.
+const LOOKUP_WORKERS: usize = 2;
+const REVOCATION_WORKERS: usize = 2;
+
+/// A token look-up: the domain's id and the SHA-256 of the presented string.
+type Lookup = (i64, Sha256Digest);
+
 #[derive(Clone)]
 pub(super) enum Pools {
-    Postgres(Pool<AsyncPgConnection>),
-    Sqlite { readers: Pool<SqliteConn>, writer: Writer },
+    Postgres {
+        pool: Pool<AsyncPgConnection>,
+        lookups: Batcher<Lookup, Option<TokenView>>,
+        revocations: Batcher<RevocationWrite, Revoked>,
+    },
+    Sqlite {
+        readers: Pool<SqliteConn>,
+        writer: Writer,
+    },
 }
 
 impl Pools {
@@ -33,8 +55,11 @@ impl Pools {
                 let mut config = ManagerConfig::<AsyncPgConnection>::default();
                 config.recycling_method = RecyclingMethod::Fast;
                 let manager = AsyncDieselConnectionManager::new_with_config(url.as_str(), config);
+                // Last in, first out: the connections in use stay few and keep their
+                // prepared statements and caches warm.
                 let pool = Pool::builder(manager)
                     .max_size(options.pool_size)
+                    .queue_mode(QueueMode::Lifo)
                     .runtime(Runtime::Tokio1)
                     .wait_timeout(Some(options.wait_timeout))
                     .create_timeout(Some(options.wait_timeout))
@@ -43,7 +68,11 @@ impl Pools {
                     .map_err(|e| StoreError::Internal(e.to_string()))?;
                 // Fail at start-up, not at the first request, when the server is unreachable.
                 drop(pool.get().await?);
-                Ok(Self::Postgres(pool))
+                Ok(Self::Postgres {
+                    lookups: Batcher::start(pool.clone(), LOOKUP_WORKERS, look_up_batch),
+                    revocations: Batcher::start(pool.clone(), REVOCATION_WORKERS, revoke_batch),
+                    pool,
+                })
             }
             DatabaseUrl::Sqlite(path) => {
                 let writer = Writer::start(path.clone()).await?;
@@ -56,6 +85,7 @@ impl Pools {
                 let manager = AsyncDieselConnectionManager::new_with_config(path.as_str(), config);
                 let readers = Pool::builder(manager)
                     .max_size(SQLITE_READERS)
+                    .queue_mode(QueueMode::Lifo)
                     .runtime(Runtime::Tokio1)
                     .wait_timeout(Some(options.wait_timeout))
                     .build()
@@ -67,7 +97,7 @@ impl Pools {
 
     pub(super) fn backend(&self) -> Backend {
         match self {
-            Self::Postgres(_) => Backend::Postgres,
+            Self::Postgres { .. } => Backend::Postgres,
             Self::Sqlite { .. } => Backend::Sqlite,
         }
     }
@@ -75,7 +105,7 @@ impl Pools {
     /// False when the SQLite writer thread has stopped: writes cannot succeed then.
     pub(super) fn can_write(&self) -> bool {
         match self {
-            Self::Postgres(_) => true,
+            Self::Postgres { .. } => true,
             Self::Sqlite { writer, .. } => writer.is_running(),
         }
     }
@@ -83,7 +113,7 @@ impl Pools {
     pub(super) async fn read<T: Send + 'static>(&self, op: impl Operation<T>) -> Result<T, StoreError> {
         bounded(async {
             match self {
-                Self::Postgres(pool) => {
+                Self::Postgres { pool, .. } => {
                     let mut conn = pool.get().await?;
                     op(Db::Postgres(&mut conn)).await
                 }
@@ -99,7 +129,7 @@ impl Pools {
     pub(super) async fn write<T: Send + 'static>(&self, op: impl Operation<T>) -> Result<T, StoreError> {
         bounded(async {
             match self {
-                Self::Postgres(pool) => {
+                Self::Postgres { pool, .. } => {
                     let mut conn = pool.get().await?;
                     in_transaction(&mut conn, op).await
                 }
@@ -107,6 +137,88 @@ impl Pools {
             }
         })
         .await
+    }
+
+    pub(super) async fn token(&self, domain_id: i64, hash: Sha256Digest) -> Result<Option<TokenView>, StoreError> {
+        match self {
+            Self::Postgres { lookups, .. } => bounded(lookups.submit((domain_id, hash))).await,
+            Self::Sqlite { .. } => {
+                self.read(move |mut db| {
+                    Box::pin(async move { tokens::view_by_hash(&mut db, domain_id, hash.as_bytes()).await })
+                })
+                .await
+            }
+        }
+    }
+
+    pub(super) async fn revoke(&self, write: RevocationWrite) -> Result<Revoked, StoreError> {
+        bounded(async {
+            match self {
+                Self::Postgres { revocations, .. } => revocations.submit(write).await,
+                Self::Sqlite { writer, .. } => writer.revoke(write).await,
+            }
+        })
+        .await
+    }
+}
+
+/// A batch of token look-ups: one statement per domain in it.
+fn look_up_batch(conn: &mut AsyncPgConnection, wanted: Vec<Lookup>) -> Ran<'_, Option<TokenView>> {
+    Box::pin(async move {
+        let mut by_domain: BTreeMap<i64, Vec<Vec<u8>>> = BTreeMap::new();
+        for (domain_id, hash) in &wanted {
+            by_domain.entry(*domain_id).or_default().push(hash.as_bytes().to_vec());
+        }
+        let mut found: HashMap<Lookup, TokenView> = HashMap::new();
+        for (domain_id, hashes) in by_domain {
+            for view in tokens::views_by_hashes(&mut Db::Postgres(conn), domain_id, &hashes).await? {
+                if let Some(hash) = Sha256Digest::from_slice(&view.token.token_hash) {
+                    found.insert((domain_id, hash), view);
+                }
+            }
+        }
+        // The same token may be asked for twice in one batch: each gets the answer.
+        Ok(wanted.iter().map(|wanted| Ok(found.get(wanted).cloned())).collect())
+    })
+}
+
+/// A batch of client revocations in one transaction; should it fail for a reason other
+/// than the database being unreachable, each is retried alone, so only the one that
+/// cannot be done fails.
+fn revoke_batch(conn: &mut AsyncPgConnection, writes: Vec<RevocationWrite>) -> Ran<'_, Revoked> {
+    Box::pin(async move {
+        match revoke_in_transaction(conn, &writes).await {
+            Ok(revoked) => Ok(revoked.into_iter().map(Ok).collect()),
+            Err(error @ StoreError::Unavailable(_)) => Err(error),
+            Err(error) => {
+                tracing::warn!(%error, "a batch of revocations failed; retrying them one by one");
+                let mut results = Vec::with_capacity(writes.len());
+                for write in &writes {
+                    let alone = revoke_in_transaction(conn, std::slice::from_ref(write)).await;
+                    results.push(alone.map(|mut revoked| revoked.pop().unwrap_or_default()));
+                }
+                Ok(results)
+            }
+        }
+    })
+}
+
+async fn revoke_in_transaction(
+    conn: &mut AsyncPgConnection,
+    writes: &[RevocationWrite],
+) -> Result<Vec<Revoked>, StoreError> {
+    AnsiTransactionManager::begin_transaction(conn).await?;
+    match revocations::execute(&mut Db::Postgres(conn), writes).await {
+        Ok(revoked) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            Ok(revoked)
+        }
+        Err(error) => {
+            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(conn).await {
+                tracing::warn!(error = %rollback, "rollback failed; the pool drops the connection");
+            }
+            Err(error)
+        }
     }
 }
 

@@ -37,8 +37,12 @@ impl SpawnBlocking for Inline {
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, Inline>;
 
 /// Settings every connection needs. `busy_timeout` lets a reader wait out a
-/// checkpoint instead of failing; `foreign_keys` is off by default in SQLite.
-const COMMON_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+/// checkpoint instead of failing; `foreign_keys` is off by default in SQLite. Each
+/// connection has a page cache of its own (SQLite's default is 2 MiB): 16 MiB holds
+/// the inner pages of the token indexes even at 10^7 tokens, so a look-up reads one or
+/// two pages from the OS instead of five. Readers are handed out last-in-first-out,
+/// so only the few in use fill theirs.
+const COMMON_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;";
 
 /// Opens the one connection that writes. WAL lets readers run beside it;
 /// `synchronous = FULL` makes every commit durable before it returns.

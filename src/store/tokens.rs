@@ -1,15 +1,20 @@
 //! Tokens, found by the SHA-256 of the presented string within their domain
 //! (`UNIQUE (domain_id, token_hash)`), and their families.
 
+use diesel::backend::Backend;
 use diesel::dsl::exists;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
+use diesel::sqlite::Sqlite;
 use diesel_async::RunQueryDsl;
 
 use super::models::{FamilyRow, NewFamily, NewToken, TokenRow};
 use super::schema::{clients, consents, token_families, tokens, users};
 use super::{Db, StoreError, watermarks};
 use crate::clock::UnixMicros;
-use crate::domain::revocation::Plan;
 use crate::on_db;
 
 pub const ACCESS: &str = "access";
@@ -90,7 +95,7 @@ impl Revoked {
         self.access + self.refresh
     }
 
-    fn add(&mut self, kinds: Vec<String>) {
+    pub(super) fn add<'k>(&mut self, kinds: impl IntoIterator<Item = &'k str>) {
         for kind in kinds {
             if kind == ACCESS {
                 self.access += 1;
@@ -108,23 +113,36 @@ impl std::ops::AddAssign for Revoked {
     }
 }
 
-/// Which tokens one revocation statement marks.
+/// Which tokens one statement marks: by id, by family or by consent, many at once.
 #[derive(Debug, Clone, Copy)]
-enum Reach {
-    Token(i64),
-    Family(i64),
-    Consent(i64),
+pub(super) enum Reach<'a> {
+    Tokens(&'a [i64]),
+    Families(&'a [i64]),
+    Consents(&'a [i64]),
 }
 
-/// Marks the live tokens of `reach` revoked; returns how many of each kind. Only live
-/// tokens are marked, so the counts say what a revocation ended.
-async fn mark_revoked(
+/// A token a revocation statement marked, with what tells which revocation reached it.
+#[derive(Debug, Queryable)]
+pub(super) struct Marked {
+    pub id: i64,
+    pub family: Option<i64>,
+    pub consent: Option<i64>,
+    pub kind: String,
+}
+
+/// Marks the live tokens of `reach` revoked. Only live tokens are marked, so what comes
+/// back is exactly what the revocation ended.
+pub(super) async fn mark_revoked(
     db: &mut Db<'_>,
     domain_id: i64,
-    reach: Reach,
+    reach: Reach<'_>,
     how: &Revocation<'_>,
-) -> Result<Revoked, StoreError> {
-    let kinds: Vec<String> = on_db!(db, |conn| {
+) -> Result<Vec<Marked>, StoreError> {
+    if let Reach::Tokens(ids) = reach {
+        let statement = MarkTokensRevoked::new(domain_id, ids, how);
+        return Ok(on_db!(db, |conn| statement.get_results(conn).await)?);
+    }
+    Ok(on_db!(db, |conn| {
         let live = diesel::update(tokens::table)
             .filter(tokens::domain_id.eq(domain_id))
             .filter(tokens::revoked_at.is_null())
@@ -132,9 +150,9 @@ async fn mark_revoked(
             .filter(tokens::expires_at.gt(how.at))
             .into_boxed();
         let reached = match reach {
-            Reach::Token(id) => live.filter(tokens::id.eq(id)),
-            Reach::Family(family) => live.filter(tokens::family_ref.eq(family)),
-            Reach::Consent(consent) => live.filter(tokens::consent_ref.eq(consent)),
+            Reach::Tokens(ids) => live.filter(tokens::id.eq_any(ids)),
+            Reach::Families(families) => live.filter(tokens::family_ref.eq_any(families)),
+            Reach::Consents(consents) => live.filter(tokens::consent_ref.eq_any(consents)),
         };
         reached
             .set((
@@ -142,20 +160,107 @@ async fn mark_revoked(
                 tokens::revoked_by.eq(how.by),
                 tokens::revoked_reason.eq(how.reason),
             ))
-            .returning(tokens::kind)
+            .returning((tokens::id, tokens::family_ref, tokens::consent_ref, tokens::kind))
             .get_results(conn)
             .await
-    })?;
-    let mut revoked = Revoked::default();
-    revoked.add(kinds);
-    Ok(revoked)
+    })?)
 }
 
-/// Marks families revoked: one, or every family under a consent.
-async fn mark_families_revoked(
+/// [`mark_revoked`] by token id, the revocation hot path, as a statement whose text does
+/// not depend on how many ids it carries, so each connection prepares it once: SQLite
+/// reads the ids from a JSON array (`json_each`), PostgreSQL from an array parameter.
+/// (diesel prepares every `UPDATE` and every `IN (…)` list anew, which on the writer's
+/// hot path cost more than the update itself.)
+struct MarkTokensRevoked<'a> {
+    domain_id: i64,
+    ids: &'a [i64],
+    ids_json: String,
+    how: &'a Revocation<'a>,
+}
+
+impl<'a> MarkTokensRevoked<'a> {
+    fn new(domain_id: i64, ids: &'a [i64], how: &'a Revocation<'a>) -> Self {
+        let ids_json = format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+        Self {
+            domain_id,
+            ids,
+            ids_json,
+            how,
+        }
+    }
+
+    /// Everything but the id list, which each backend spells its own way.
+    fn walk_ast_with<'b, DB>(
+        &'b self,
+        mut out: AstPass<'_, 'b, DB>,
+        ids: impl FnOnce(&mut AstPass<'_, 'b, DB>) -> QueryResult<()>,
+    ) -> QueryResult<()>
+    where
+        DB: Backend,
+        i64: ToSql<BigInt, DB>,
+        str: ToSql<Text, DB>,
+    {
+        out.push_sql("UPDATE tokens SET revoked_at = ");
+        out.push_bind_param::<BigInt, _>(&self.how.at)?;
+        out.push_sql(", revoked_by = ");
+        out.push_bind_param::<Text, _>(self.how.by)?;
+        out.push_sql(", revoked_reason = ");
+        out.push_bind_param::<Text, _>(self.how.reason)?;
+        out.push_sql(" WHERE domain_id = ");
+        out.push_bind_param::<BigInt, _>(&self.domain_id)?;
+        out.push_sql(" AND ");
+        ids(&mut out)?;
+        out.push_sql(" AND revoked_at IS NULL AND rotated_at IS NULL AND expires_at > ");
+        out.push_bind_param::<BigInt, _>(&self.how.at)?;
+        out.push_sql(" RETURNING id, family_ref, consent_ref, kind");
+        Ok(())
+    }
+}
+
+impl QueryFragment<Sqlite> for MarkTokensRevoked<'_> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        self.walk_ast_with(out, |out| {
+            out.push_sql("id IN (SELECT value FROM json_each(");
+            out.push_bind_param::<Text, _>(self.ids_json.as_str())?;
+            out.push_sql("))");
+            Ok(())
+        })
+    }
+}
+
+impl QueryFragment<Pg> for MarkTokensRevoked<'_> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.walk_ast_with(out, |out| {
+            out.push_sql("id = ANY(");
+            out.push_bind_param::<Array<BigInt>, _>(self.ids)?;
+            out.push_sql(")");
+            Ok(())
+        })
+    }
+}
+
+impl QueryId for MarkTokensRevoked<'_> {
+    type QueryId = ();
+    // Cached by its text, which is fixed per backend.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for MarkTokensRevoked<'_> {
+    type SqlType = (BigInt, Nullable<BigInt>, Nullable<BigInt>, Text);
+}
+
+/// Which families one statement marks.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Families<'a> {
+    Ids(&'a [i64]),
+    UnderConsents(&'a [i64]),
+}
+
+/// Marks families revoked.
+pub(super) async fn mark_families_revoked(
     db: &mut Db<'_>,
     domain_id: i64,
-    reach: Reach,
+    families: Families<'_>,
     how: &Revocation<'_>,
 ) -> Result<(), StoreError> {
     on_db!(db, |conn| {
@@ -163,9 +268,9 @@ async fn mark_families_revoked(
             .filter(token_families::domain_id.eq(domain_id))
             .filter(token_families::revoked_at.is_null())
             .into_boxed();
-        let reached = match reach {
-            Reach::Consent(consent) => open.filter(token_families::consent_ref.eq(consent)),
-            Reach::Family(id) | Reach::Token(id) => open.filter(token_families::id.eq(id)),
+        let reached = match families {
+            Families::Ids(ids) => open.filter(token_families::id.eq_any(ids)),
+            Families::UnderConsents(consents) => open.filter(token_families::consent_ref.eq_any(consents)),
         };
         reached
             .set((
@@ -178,6 +283,31 @@ async fn mark_families_revoked(
     Ok(())
 }
 
+/// Marks consents withdrawn.
+pub(super) async fn mark_consents_revoked(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    ids: &[i64],
+    how: &Revocation<'_>,
+) -> Result<(), StoreError> {
+    on_db!(db, |conn| diesel::update(
+        consents::table
+            .filter(consents::domain_id.eq(domain_id))
+            .filter(consents::id.eq_any(ids))
+            .filter(consents::revoked_at.is_null())
+    )
+    .set((consents::revoked_at.eq(how.at), consents::revoked_reason.eq(how.reason)))
+    .execute(conn)
+    .await)?;
+    Ok(())
+}
+
+fn count(marked: &[Marked]) -> Revoked {
+    let mut revoked = Revoked::default();
+    revoked.add(marked.iter().map(|m| m.kind.as_str()));
+    revoked
+}
+
 /// Revokes one token unless it already is.
 pub async fn revoke_token(
     db: &mut Db<'_>,
@@ -185,7 +315,7 @@ pub async fn revoke_token(
     id: i64,
     how: &Revocation<'_>,
 ) -> Result<Revoked, StoreError> {
-    mark_revoked(db, domain_id, Reach::Token(id), how).await
+    Ok(count(&mark_revoked(db, domain_id, Reach::Tokens(&[id]), how).await?))
 }
 
 /// Revokes a family and every live token in it.
@@ -195,8 +325,10 @@ pub async fn revoke_family(
     family_id: i64,
     how: &Revocation<'_>,
 ) -> Result<Revoked, StoreError> {
-    mark_families_revoked(db, domain_id, Reach::Family(family_id), how).await?;
-    mark_revoked(db, domain_id, Reach::Family(family_id), how).await
+    mark_families_revoked(db, domain_id, Families::Ids(&[family_id]), how).await?;
+    Ok(count(
+        &mark_revoked(db, domain_id, Reach::Families(&[family_id]), how).await?,
+    ))
 }
 
 /// Withdraws a consent: the consent, every family under it and every live token
@@ -207,34 +339,11 @@ pub async fn revoke_consent(
     consent_id: i64,
     how: &Revocation<'_>,
 ) -> Result<Revoked, StoreError> {
-    on_db!(db, |conn| diesel::update(
-        consents::table
-            .filter(consents::domain_id.eq(domain_id))
-            .filter(consents::id.eq(consent_id))
-            .filter(consents::revoked_at.is_null())
-    )
-    .set((consents::revoked_at.eq(how.at), consents::revoked_reason.eq(how.reason)))
-    .execute(conn)
-    .await)?;
-    mark_families_revoked(db, domain_id, Reach::Consent(consent_id), how).await?;
-    mark_revoked(db, domain_id, Reach::Consent(consent_id), how).await
-}
-
-/// Carries out a revocation plan; the caller's transaction makes it all or nothing.
-pub async fn execute(
-    db: &mut Db<'_>,
-    domain_id: i64,
-    plan: &Plan,
-    how: &Revocation<'_>,
-) -> Result<Revoked, StoreError> {
-    let mut revoked = revoke_token(db, domain_id, plan.token, how).await?;
-    if let Some(family) = plan.family {
-        revoked += revoke_family(db, domain_id, family, how).await?;
-    }
-    if let Some(consent) = plan.consent {
-        revoked += revoke_consent(db, domain_id, consent, how).await?;
-    }
-    Ok(revoked)
+    mark_consents_revoked(db, domain_id, &[consent_id], how).await?;
+    mark_families_revoked(db, domain_id, Families::UnderConsents(&[consent_id]), how).await?;
+    Ok(count(
+        &mark_revoked(db, domain_id, Reach::Consents(&[consent_id]), how).await?,
+    ))
 }
 
 /// A token with what decides whether it is live and what introspection shows.
@@ -260,11 +369,11 @@ type ViewRow = (
     bool,
 );
 
-/// One indexed look-up by `(domain_id, token_hash)` with the token's client, user,
-/// family, consent and covering watermarks joined in: one statement for everything
-/// that decides whether the token is live.
-pub async fn view_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Result<Option<TokenView>, StoreError> {
-    let found: Option<ViewRow> = on_db!(db, |conn| {
+/// The token look-up with the token's client, user, family, consent and covering
+/// watermarks joined in, filtered by `$hash_filter`: one statement for everything
+/// that decides whether a token is live.
+macro_rules! token_views {
+    ($domain_id:expr, $hash_filter:expr) => {
         tokens::table
             .inner_join(
                 clients::table.on(clients::domain_id
@@ -286,8 +395,8 @@ pub async fn view_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Resul
                     .eq(tokens::domain_id)
                     .and(consents::id.nullable().eq(tokens::consent_ref))),
             )
-            .filter(tokens::domain_id.eq(domain_id))
-            .filter(tokens::token_hash.eq(hash))
+            .filter(tokens::domain_id.eq($domain_id))
+            .filter($hash_filter)
             .select((
                 TokenRow::as_select(),
                 clients::client_id,
@@ -296,21 +405,43 @@ pub async fn view_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Resul
                 consents::revoked_at.nullable(),
                 exists(watermarks::covering_current_token()),
             ))
-            .get_result(conn)
-            .await
-            .optional()
-    })?;
-    let Some((token, client_id, username, family_revoked_at, consent_revoked_at, watermarked)) = found else {
-        return Ok(None);
     };
-    Ok(Some(TokenView {
-        token,
-        client_id,
-        username,
-        family_revoked_at,
-        consent_revoked_at,
-        watermarked,
-    }))
+}
+
+/// One indexed look-up by `(domain_id, token_hash)`.
+pub async fn view_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Result<Option<TokenView>, StoreError> {
+    let found: Option<ViewRow> = on_db!(db, |conn| token_views!(domain_id, tokens::token_hash.eq(hash))
+        .get_result(conn)
+        .await
+        .optional())?;
+    Ok(found.map(TokenView::from))
+}
+
+/// Many look-ups in one statement (`= ANY($1)` on PostgreSQL); tokens not found are
+/// simply missing from the answer. Not for SQLite's hot path: its `IN (…)` list is
+/// prepared anew for every length.
+pub async fn views_by_hashes(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    hashes: &[Vec<u8>],
+) -> Result<Vec<TokenView>, StoreError> {
+    let found: Vec<ViewRow> = on_db!(db, |conn| token_views!(domain_id, tokens::token_hash.eq_any(hashes))
+        .load(conn)
+        .await)?;
+    Ok(found.into_iter().map(TokenView::from).collect())
+}
+
+impl From<ViewRow> for TokenView {
+    fn from((token, client_id, username, family_revoked_at, consent_revoked_at, watermarked): ViewRow) -> Self {
+        Self {
+            token,
+            client_id,
+            username,
+            family_revoked_at,
+            consent_revoked_at,
+            watermarked,
+        }
+    }
 }
 
 impl TokenView {

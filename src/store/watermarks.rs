@@ -15,6 +15,7 @@ use crate::on_db;
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = revocation_watermarks)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewWatermark<'a> {
     pub domain_id: i64,
     pub user_ref: Option<i64>,

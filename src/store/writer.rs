@@ -7,6 +7,11 @@
 //! `BEGIN IMMEDIATE` transaction, commits once, and only then answers each caller. A
 //! failed operation rolls back to its savepoint without touching its neighbours; a
 //! failed commit fails every operation of the batch (503, never a false success).
+//!
+//! Client revocations, the hot path, are not closures but data
+//! ([`RevocationWrite`]): all of a batch's are carried out together by
+//! `revocations::execute`, a few statements for all of them. Should that fail, each
+//! is retried alone in its own savepoint, so one bad revocation cannot sink the rest.
 
 use std::panic::AssertUnwindSafe;
 
@@ -17,7 +22,9 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
+use super::revocations::{self, RevocationWrite};
 use super::sqlite::{self, Inline, SqliteConn};
+use super::tokens::Revoked;
 use super::{Db, Operation, StoreError};
 
 /// The most operations one commit carries: enough to amortize the fsync, small enough
@@ -33,9 +40,15 @@ type Ran = (bool, Delivery);
 type Job = Box<dyn for<'c> FnOnce(Db<'c>) -> BoxFuture<'c, Ran> + Send>;
 type TxManager = <SqliteConn as AsyncConnection>::TransactionManager;
 
+/// What the queue carries: any write, or a client revocation to batch with the others.
+enum Work {
+    Job(Job),
+    Revocation(RevocationWrite, oneshot::Sender<Result<Revoked, StoreError>>),
+}
+
 #[derive(Clone)]
 pub(super) struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Work>,
 }
 
 impl Writer {
@@ -89,12 +102,26 @@ impl Writer {
                 (succeeded, deliver)
             })
         });
+        self.enqueue(Work::Job(job), answered).await
+    }
+
+    /// Queues a client revocation and waits until the batch holding it has committed.
+    pub(super) async fn revoke(&self, write: RevocationWrite) -> Result<Revoked, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        self.enqueue(Work::Revocation(write, answer), answered).await
+    }
+
+    async fn enqueue<T>(
+        &self,
+        work: Work,
+        answered: oneshot::Receiver<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
         self.jobs
-            .send(job)
+            .send(work)
             .await
             .map_err(|_| StoreError::unavailable("the SQLite writer has stopped"))?;
-        // A dropped sender means the job never ran to the end (its batch could not begin,
-        // or it panicked): nothing of it was committed.
+        // A dropped sender means the work never ran to the end (its batch could not
+        // begin, or it panicked): nothing of it was committed.
         answered
             .await
             .map_err(|_| StoreError::unavailable("the write was not carried out"))?
@@ -105,7 +132,7 @@ fn wrap(conn: diesel::SqliteConnection) -> SqliteConn {
     SyncConnectionWrapper::with_runtime(conn, Inline)
 }
 
-async fn run(path: String, mut conn: SqliteConn, mut queue: mpsc::Receiver<Job>) {
+async fn run(path: String, mut conn: SqliteConn, mut queue: mpsc::Receiver<Work>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         if let Err(error) = commit_batch(&mut conn, batch.drain(..)).await {
@@ -121,40 +148,113 @@ async fn run(path: String, mut conn: SqliteConn, mut queue: mpsc::Receiver<Job>)
 }
 
 /// Runs one batch in one transaction and answers every caller after the commit.
-async fn commit_batch(conn: &mut SqliteConn, jobs: impl Iterator<Item = Job>) -> Result<(), StoreError> {
+async fn commit_batch(conn: &mut SqliteConn, work: impl ExactSizeIterator<Item = Work>) -> Result<(), StoreError> {
+    let (size, started) = (work.len(), std::time::Instant::now());
     conn.spawn_blocking(|inner| AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE"))
         .await?;
     let mut deliveries = Vec::new();
-    for job in jobs {
-        if let Err(error) = TxManager::begin_transaction(conn).await {
-            abort(conn).await;
-            return Err(error.into());
-        }
-        let ran = AssertUnwindSafe(job(Db::Sqlite(conn))).catch_unwind().await;
-        let savepoint = match ran {
-            Ok((true, deliver)) => {
-                deliveries.push(deliver);
-                TxManager::commit_transaction(conn).await
+    let mut revocations = Vec::new();
+    for item in work {
+        match item {
+            Work::Job(job) => {
+                if let Err(error) = run_job(conn, job, &mut deliveries).await {
+                    return fail(conn, deliveries, error).await;
+                }
             }
-            Ok((false, deliver)) => {
-                deliveries.push(deliver);
-                TxManager::rollback_transaction(conn).await
-            }
-            Err(_) => {
-                tracing::error!("a store operation panicked; its savepoint is rolled back");
-                TxManager::rollback_transaction(conn).await
-            }
-        };
-        if let Err(error) = savepoint {
-            abort(conn).await;
-            let error = StoreError::from(error);
-            deliveries.into_iter().for_each(|deliver| deliver(Err(error.clone())));
-            return Err(error);
+            Work::Revocation(write, answer) => revocations.push((write, answer)),
         }
     }
+    if !revocations.is_empty()
+        && let Err(error) = run_revocations(conn, revocations, &mut deliveries).await
+    {
+        return fail(conn, deliveries, error).await;
+    }
+    let ran = started.elapsed();
     let committed = TxManager::commit_transaction(conn).await.map_err(StoreError::from);
+    let took = started.elapsed();
     deliveries.into_iter().for_each(|deliver| deliver(committed.clone()));
+    tracing::trace!(
+        size,
+        run_us = ran.as_micros() as u64,
+        commit_us = (took - ran).as_micros() as u64,
+        answer_us = (started.elapsed() - took).as_micros() as u64,
+        "SQLite write batch"
+    );
     committed
+}
+
+/// Runs one job in a savepoint of its own. `Err` only when the savepoint itself
+/// failed, which leaves the transaction unusable.
+async fn run_job(conn: &mut SqliteConn, job: Job, deliveries: &mut Vec<Delivery>) -> Result<(), StoreError> {
+    TxManager::begin_transaction(conn).await?;
+    let ran = AssertUnwindSafe(job(Db::Sqlite(conn))).catch_unwind().await;
+    let savepoint = match ran {
+        Ok((true, deliver)) => {
+            deliveries.push(deliver);
+            TxManager::commit_transaction(conn).await
+        }
+        Ok((false, deliver)) => {
+            deliveries.push(deliver);
+            TxManager::rollback_transaction(conn).await
+        }
+        Err(_) => {
+            tracing::error!("a store operation panicked; its savepoint is rolled back");
+            TxManager::rollback_transaction(conn).await
+        }
+    };
+    Ok(savepoint?)
+}
+
+/// Carries out every revocation of the batch together; if that fails, each alone, so
+/// that only the one that cannot be done fails.
+async fn run_revocations(
+    conn: &mut SqliteConn,
+    revocations: Vec<(RevocationWrite, oneshot::Sender<Result<Revoked, StoreError>>)>,
+    deliveries: &mut Vec<Delivery>,
+) -> Result<(), StoreError> {
+    let (writes, answers): (Vec<_>, Vec<_>) = revocations.into_iter().unzip();
+    TxManager::begin_transaction(conn).await?;
+    let together = revocations::execute(&mut Db::Sqlite(conn), &writes).await;
+    let results = match together {
+        Ok(revoked) => {
+            TxManager::commit_transaction(conn).await?;
+            revoked.into_iter().map(Ok).collect()
+        }
+        Err(error) => {
+            tracing::warn!(%error, "a batch of revocations failed; retrying them one by one");
+            TxManager::rollback_transaction(conn).await?;
+            let mut results = Vec::with_capacity(writes.len());
+            for write in &writes {
+                TxManager::begin_transaction(conn).await?;
+                match revocations::execute(&mut Db::Sqlite(conn), std::slice::from_ref(write)).await {
+                    Ok(mut revoked) => {
+                        TxManager::commit_transaction(conn).await?;
+                        results.push(Ok(revoked.pop().unwrap_or_default()));
+                    }
+                    Err(error) => {
+                        TxManager::rollback_transaction(conn).await?;
+                        results.push(Err(error));
+                    }
+                }
+            }
+            results
+        }
+    };
+    for (answer, result) in answers.into_iter().zip(results) {
+        deliveries.push(Box::new(move |committed: Result<(), StoreError>| {
+            // The caller may have gone away (request cancelled); nothing to do then.
+            let _ = answer.send(committed.and(result));
+        }));
+    }
+    Ok(())
+}
+
+/// Rolls the batch back and tells every caller answered so far; the others' senders
+/// drop, which they read as "not carried out".
+async fn fail(conn: &mut SqliteConn, deliveries: Vec<Delivery>, error: StoreError) -> Result<(), StoreError> {
+    abort(conn).await;
+    deliveries.into_iter().for_each(|deliver| deliver(Err(error.clone())));
+    Err(error)
 }
 
 async fn abort(conn: &mut SqliteConn) {

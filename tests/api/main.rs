@@ -6,6 +6,7 @@ mod admin_clients;
 mod admin_domains;
 mod admin_users;
 mod audit;
+mod batching;
 mod bulk;
 mod consents;
 mod directory;
