@@ -19,7 +19,7 @@ use crate::clock::{Clock, MICROS_PER_SEC, UnixMicros};
 use crate::domain::{GrantType, Scopes};
 use crate::security::{Password, PasswordHash, Sha256Digest, hash_password, verify_password};
 use crate::store::models::{NewAuditEvent, NewConsent, NewFamily, NewToken};
-use crate::store::tokens::{ACCESS, REFRESH, Revocation};
+use crate::store::tokens::{ACCESS, ClientToken, REFRESH, Revocation};
 use crate::store::{Db, Store, StoreError, audit, consents, tokens, users, watermarks};
 use crate::tokens::{AccessClaims, PlainToken, SigningKey, jwt};
 
@@ -148,31 +148,15 @@ impl TokenService {
         let now = self.clock.now();
         let ttl = client.domain.access_token_ttl_secs;
         let access = mint_access(&key, issuer, &client.client.client_id, client, &scopes, now, ttl)?;
-        let (domain_id, client_ref, scope_text) = (client.domain.id, client.client.id, scopes.to_space_separated());
-        let (hash, jti) = (access.hash, access.jti.clone());
         self.store
-            .write(move |mut db| {
-                Box::pin(async move {
-                    tokens::insert(
-                        &mut db,
-                        &NewToken {
-                            domain_id,
-                            kind: ACCESS,
-                            token_hash: hash.as_bytes(),
-                            jti: &jti,
-                            family_ref: None,
-                            parent_ref: None,
-                            client_ref,
-                            user_ref: None,
-                            consent_ref: None,
-                            scopes: &scope_text,
-                            issued_at: now,
-                            expires_at: now + ttl * MICROS_PER_SEC,
-                        },
-                    )
-                    .await?;
-                    Ok(())
-                })
+            .insert_client_token(ClientToken {
+                domain_id: client.domain.id,
+                client_ref: client.client.id,
+                token_hash: access.hash,
+                jti: access.jti.clone(),
+                scopes: scopes.to_space_separated(),
+                issued_at: now,
+                expires_at: now + ttl * MICROS_PER_SEC,
             })
             .await?;
         Ok(IssuedTokens {

@@ -1,7 +1,10 @@
 //! The audit trail: one row per change an operator, a client or a user made.
 //! Events are written in the same transaction as the change they describe.
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
 use diesel_async::RunQueryDsl;
 
 use super::models::{AuditEventRow, NewAuditEvent};
@@ -15,6 +18,76 @@ pub async fn record(db: &mut Db<'_>, event: &NewAuditEvent<'_>) -> Result<(), St
         .execute(conn)
         .await)?;
     Ok(())
+}
+
+/// Several events at once: on PostgreSQL one statement whose text does not depend on
+/// how many rows it carries (`unnest` of arrays), so it is prepared once; on SQLite
+/// row by row, each insert in-process with its statement prepared once.
+pub async fn record_many(db: &mut Db<'_>, events: &[NewAuditEvent<'_>]) -> Result<(), StoreError> {
+    match db {
+        Db::Postgres(conn) => {
+            if !events.is_empty() {
+                AuditRows::new(events).execute(&mut **conn).await?;
+            }
+        }
+        Db::Sqlite(_) => {
+            for event in events {
+                record(db, event).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `INSERT INTO audit_events … SELECT * FROM unnest(…)`, one array per column.
+struct AuditRows<'a> {
+    domain_ids: Vec<i64>,
+    occurred_at: Vec<i64>,
+    actions: Vec<&'a str>,
+    actors: Vec<&'a str>,
+    request_ids: Vec<Option<&'a str>>,
+    details: Vec<&'a str>,
+}
+
+impl<'a> AuditRows<'a> {
+    fn new(events: &'a [NewAuditEvent<'a>]) -> Self {
+        Self {
+            domain_ids: events.iter().map(|e| e.domain_id).collect(),
+            occurred_at: events.iter().map(|e| e.occurred_at).collect(),
+            actions: events.iter().map(|e| e.action).collect(),
+            actors: events.iter().map(|e| e.actor).collect(),
+            request_ids: events.iter().map(|e| e.request_id).collect(),
+            details: events.iter().map(|e| e.details.as_str()).collect(),
+        }
+    }
+}
+
+impl QueryFragment<Pg> for AuditRows<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO audit_events (domain_id, occurred_at, action, actor, request_id, details) \
+             SELECT * FROM unnest(",
+        );
+        out.push_bind_param::<Array<BigInt>, _>(&self.domain_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.occurred_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.actions)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.actors)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.request_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.details)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl QueryId for AuditRows<'_> {
+    type QueryId = ();
+    // Cached by its text, which does not depend on the number of rows.
+    const HAS_STATIC_QUERY_ID: bool = false;
 }
 
 /// The newest `limit` events of a domain, newest first. Ids only grow, so they order

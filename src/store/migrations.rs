@@ -1,5 +1,6 @@
 //! Schema migrations, embedded in the binary: one folder per backend under
-//! `migrations/`, with the same version names in both.
+//! `migrations/`, with the same version names in both (PostgreSQL has one more, a
+//! storage setting SQLite has no equivalent of).
 
 use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationVersion;

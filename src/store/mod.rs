@@ -150,6 +150,13 @@ impl Store {
         self.inner.revoke(write).await
     }
 
+    /// Stores a `client_credentials` access token; `Ok` only once it is durable.
+    /// Batched with the tokens of concurrent requests on PostgreSQL (one insert for all)
+    /// and group-committed by the writer on SQLite.
+    pub async fn insert_client_token(&self, token: tokens::ClientToken) -> Result<(), StoreError> {
+        self.inner.insert_client_token(token).await
+    }
+
     /// Forget what is cached of the domain with this id, after a change to it or its
     /// clients has committed. (Other processes learn it from
     /// [`directory::announce_change`], which the change must run.)

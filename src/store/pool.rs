@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::batcher::{Batcher, Ran};
 use super::revocations::{self, RevocationWrite};
 use super::sqlite::{self, SqliteConn};
-use super::tokens::{self, Revoked, TokenView};
+use super::tokens::{self, ClientToken, Revoked, TokenView};
 use super::writer::Writer;
 use super::{Backend, Db, Operation, StoreError, StoreOptions};
 use crate::config::DatabaseUrl;
@@ -31,6 +31,7 @@ const SQLITE_READERS: usize = 8;
 /// each, so one batch gathers while the other is in the database.
 const LOOKUP_WORKERS: usize = 2;
 const REVOCATION_WORKERS: usize = 2;
+const ISSUANCE_WORKERS: usize = 2;
 
 /// A token look-up: the domain's id and the SHA-256 of the presented string.
 type Lookup = (i64, Sha256Digest);
@@ -41,6 +42,7 @@ pub(super) enum Pools {
         pool: Pool<AsyncPgConnection>,
         lookups: Batcher<Lookup, Option<TokenView>>,
         revocations: Batcher<RevocationWrite, Revoked>,
+        issuances: Batcher<ClientToken, ()>,
     },
     Sqlite {
         readers: Pool<SqliteConn>,
@@ -71,6 +73,7 @@ impl Pools {
                 Ok(Self::Postgres {
                     lookups: Batcher::start(pool.clone(), LOOKUP_WORKERS, look_up_batch),
                     revocations: Batcher::start(pool.clone(), REVOCATION_WORKERS, revoke_batch),
+                    issuances: Batcher::start(pool.clone(), ISSUANCE_WORKERS, issue_batch),
                     pool,
                 })
             }
@@ -160,6 +163,38 @@ impl Pools {
         })
         .await
     }
+
+    pub(super) async fn insert_client_token(&self, token: ClientToken) -> Result<(), StoreError> {
+        match self {
+            Self::Postgres { issuances, .. } => bounded(issuances.submit(token)).await,
+            Self::Sqlite { .. } => {
+                self.write(move |mut db| {
+                    Box::pin(async move { tokens::insert_client_tokens(&mut db, std::slice::from_ref(&token)).await })
+                })
+                .await
+            }
+        }
+    }
+}
+
+/// A batch of client tokens: one insert (a statement is atomic on its own); should it
+/// fail for a reason other than the database being unreachable, each alone.
+fn issue_batch(conn: &mut AsyncPgConnection, issued: Vec<ClientToken>) -> Ran<'_, ()> {
+    Box::pin(async move {
+        match tokens::insert_client_tokens(&mut Db::Postgres(conn), &issued).await {
+            Ok(()) => Ok(issued.iter().map(|_| Ok(())).collect()),
+            Err(error @ StoreError::Unavailable(_)) => Err(error),
+            Err(error) => {
+                tracing::warn!(%error, "a batch of token inserts failed; retrying them one by one");
+                let mut results = Vec::with_capacity(issued.len());
+                for token in &issued {
+                    results
+                        .push(tokens::insert_client_tokens(&mut Db::Postgres(conn), std::slice::from_ref(token)).await);
+                }
+                Ok(results)
+            }
+        }
+    })
 }
 
 /// A batch of token look-ups: one statement per domain in it.

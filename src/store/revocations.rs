@@ -9,13 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use diesel_async::RunQueryDsl;
 use serde_json::json;
 
 use super::models::NewAuditEvent;
-use super::schema::audit_events;
 use super::tokens::{self, Families, Marked, Reach, Revocation, Revoked};
-use super::{Db, StoreError};
+use super::{Db, StoreError, audit};
 use crate::clock::UnixMicros;
 use crate::domain::revocation::{Plan, RevokeLevel, TokenKind};
 
@@ -134,28 +132,7 @@ async fn record(
             .to_string(),
         })
         .collect();
-    if events.is_empty() {
-        return Ok(());
-    }
-    match db {
-        Db::Postgres(conn) => {
-            diesel::insert_into(audit_events::table)
-                .values(&events)
-                .execute(&mut **conn)
-                .await?;
-        }
-        // diesel runs a multi-row insert on SQLite only through its synchronous API;
-        // row by row, the statement is prepared once and each insert is in-process.
-        Db::Sqlite(conn) => {
-            for event in &events {
-                diesel::insert_into(audit_events::table)
-                    .values(event)
-                    .execute(&mut **conn)
-                    .await?;
-            }
-        }
-    }
-    Ok(())
+    audit::record_many(db, &events).await
 }
 
 #[cfg(test)]

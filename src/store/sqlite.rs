@@ -6,6 +6,8 @@
 //! blocking it is the point.
 
 use std::error::Error;
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
@@ -45,12 +47,39 @@ pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, Inline>;
 const COMMON_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;";
 
 /// Opens the one connection that writes. WAL lets readers run beside it;
-/// `synchronous = FULL` makes every commit durable before it returns.
+/// `synchronous = FULL` makes every commit durable before it returns. It never
+/// checkpoints itself: [`checkpoint_until`] does, on a connection of its own, so the
+/// writer does not stall for the copy and its fsync (tens of milliseconds) while
+/// callers wait.
 pub fn open_writer(path: &str) -> Result<SqliteConnection, StoreError> {
     let mut conn = SqliteConnection::establish(path)?;
     conn.batch_execute(COMMON_PRAGMAS)?;
-    conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
+    conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;")?;
     Ok(conn)
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Checkpoints the WAL of `path` every [`CHECKPOINT_INTERVAL`] until `stop` is closed
+/// (its sender dropped). `PASSIVE` never blocks the writer or a reader; once a
+/// checkpoint has caught up, the writer starts the WAL over from its beginning, so the
+/// file stops growing.
+pub fn checkpoint_until(path: &str, stop: &std::sync::mpsc::Receiver<()>) {
+    let mut conn = None;
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_INTERVAL) {
+        if conn.is_none() {
+            conn = SqliteConnection::establish(path)
+                .map_err(|error| tracing::warn!(%error, "cannot open a connection to checkpoint the WAL"))
+                .ok();
+        }
+        if let Some(open) = conn.as_mut()
+            && let Err(error) = open.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
+        {
+            tracing::warn!(%error, "WAL checkpoint failed; retrying on a new connection");
+            conn = None;
+        }
+    }
 }
 
 /// Opens a read-only connection for the reader pool.

@@ -7,7 +7,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{Array, BigInt, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Binary, Nullable, Text};
 use diesel::sqlite::Sqlite;
 use diesel_async::RunQueryDsl;
 
@@ -16,6 +16,7 @@ use super::schema::{clients, consents, token_families, tokens, users};
 use super::{Db, StoreError, watermarks};
 use crate::clock::UnixMicros;
 use crate::on_db;
+use crate::security::Sha256Digest;
 
 pub const ACCESS: &str = "access";
 pub const REFRESH: &str = "refresh";
@@ -27,6 +28,109 @@ pub async fn insert(db: &mut Db<'_>, new: &NewToken<'_>) -> Result<i64, StoreErr
         .returning(tokens::id)
         .get_result(conn)
         .await)?)
+}
+
+/// An access token of a `client_credentials` grant, ready to store: it belongs to no
+/// family, user or consent.
+#[derive(Debug, Clone)]
+pub struct ClientToken {
+    pub domain_id: i64,
+    pub client_ref: i64,
+    pub token_hash: Sha256Digest,
+    pub jti: String,
+    pub scopes: String,
+    pub issued_at: UnixMicros,
+    pub expires_at: UnixMicros,
+}
+
+/// Stores client tokens: on PostgreSQL in one statement whose text does not depend on
+/// their number (`unnest` of arrays, prepared once), on SQLite one cached insert each.
+pub async fn insert_client_tokens(db: &mut Db<'_>, issued: &[ClientToken]) -> Result<(), StoreError> {
+    match db {
+        Db::Postgres(conn) => {
+            if !issued.is_empty() {
+                ClientTokenRows::new(issued).execute(&mut **conn).await?;
+            }
+        }
+        Db::Sqlite(_) => {
+            for token in issued {
+                insert(
+                    db,
+                    &NewToken {
+                        domain_id: token.domain_id,
+                        kind: ACCESS,
+                        token_hash: token.token_hash.as_bytes(),
+                        jti: &token.jti,
+                        family_ref: None,
+                        parent_ref: None,
+                        client_ref: token.client_ref,
+                        user_ref: None,
+                        consent_ref: None,
+                        scopes: &token.scopes,
+                        issued_at: token.issued_at,
+                        expires_at: token.expires_at,
+                    },
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `INSERT INTO tokens … SELECT … FROM unnest(…)`, one array per column.
+struct ClientTokenRows<'a> {
+    domain_ids: Vec<i64>,
+    hashes: Vec<&'a [u8]>,
+    jtis: Vec<&'a str>,
+    client_refs: Vec<i64>,
+    scopes: Vec<&'a str>,
+    issued_at: Vec<i64>,
+    expires_at: Vec<i64>,
+}
+
+impl<'a> ClientTokenRows<'a> {
+    fn new(issued: &'a [ClientToken]) -> Self {
+        Self {
+            domain_ids: issued.iter().map(|t| t.domain_id).collect(),
+            hashes: issued.iter().map(|t| t.token_hash.as_bytes().as_slice()).collect(),
+            jtis: issued.iter().map(|t| t.jti.as_str()).collect(),
+            client_refs: issued.iter().map(|t| t.client_ref).collect(),
+            scopes: issued.iter().map(|t| t.scopes.as_str()).collect(),
+            issued_at: issued.iter().map(|t| t.issued_at).collect(),
+            expires_at: issued.iter().map(|t| t.expires_at).collect(),
+        }
+    }
+}
+
+impl QueryFragment<Pg> for ClientTokenRows<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO tokens (domain_id, kind, token_hash, jti, client_ref, scopes, issued_at, expires_at) \
+             SELECT domain_id, 'access', token_hash, jti, client_ref, scopes, issued_at, expires_at FROM unnest(",
+        );
+        out.push_bind_param::<Array<BigInt>, _>(&self.domain_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Binary>, _>(&self.hashes)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.jtis)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.client_refs)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.scopes)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.issued_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.expires_at)?;
+        out.push_sql(") AS t (domain_id, token_hash, jti, client_ref, scopes, issued_at, expires_at)");
+        Ok(())
+    }
+}
+
+impl QueryId for ClientTokenRows<'_> {
+    type QueryId = ();
+    // Cached by its text, which does not depend on the number of rows.
+    const HAS_STATIC_QUERY_ID: bool = false;
 }
 
 pub async fn find_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Result<Option<TokenRow>, StoreError> {

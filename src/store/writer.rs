@@ -69,6 +69,18 @@ impl Writer {
                 };
                 match sqlite::open_writer(&path) {
                     Ok(conn) => {
+                        // Checkpoints run beside the writer for as long as it runs.
+                        let (_checkpoints_until_dropped, stop) = std::sync::mpsc::channel::<()>();
+                        let checkpointed = path.clone();
+                        let checkpointer = std::thread::Builder::new()
+                            .name("sqlite-checkpoint".into())
+                            .spawn(move || sqlite::checkpoint_until(&checkpointed, &stop));
+                        if let Err(e) = checkpointer {
+                            let _ = opened_tx.send(Err(StoreError::Internal(format!(
+                                "cannot start the SQLite checkpointer: {e}"
+                            ))));
+                            return;
+                        }
                         let _ = opened_tx.send(Ok(()));
                         runtime.block_on(run(path, wrap(conn), queue));
                     }

@@ -20,8 +20,46 @@ async fn issue(app: &TestApp, domain: &str, client: &TestClient, n: usize) -> Ve
     tokens
 }
 
+async fn client_credentials(app: &TestApp, domain: &str, client: &TestClient, scope: &str) -> crate::helpers::Answer {
+    app.token(
+        domain,
+        client,
+        &[("grant_type", "client_credentials"), ("scope", scope)],
+    )
+    .await
+}
+
 async fn revoke(app: &TestApp, domain: &str, client: &TestClient, token: &str) -> crate::helpers::Answer {
     app.revoke(domain, client, &[("token", token)]).await
+}
+
+/// Makes the database refuse to store tokens with these scopes.
+async fn refuse_storing(app: &TestApp, scopes: &str) {
+    let name = format!("refuse_scopes_{}", crate::helpers::unique("t").replace('-', "_"));
+    match &app.database {
+        DatabaseUrl::Sqlite(path) => {
+            use diesel::connection::SimpleConnection;
+            use diesel::{Connection, SqliteConnection};
+            let mut conn = SqliteConnection::establish(path).unwrap();
+            conn.batch_execute(&format!(
+                "CREATE TRIGGER {name} BEFORE INSERT ON tokens WHEN NEW.scopes = '{scopes}' \
+                 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+            ))
+            .unwrap();
+        }
+        DatabaseUrl::Postgres(url) => {
+            use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+            let mut conn = AsyncPgConnection::establish(url).await.unwrap();
+            conn.batch_execute(&format!(
+                "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$; \
+                 CREATE TRIGGER {name} BEFORE INSERT ON tokens FOR EACH ROW \
+                 WHEN (NEW.scopes = '{scopes}') EXECUTE FUNCTION {name}();"
+            ))
+            .await
+            .unwrap();
+        }
+    }
 }
 
 /// Makes the database refuse to revoke the token with this `jti`, as a failing disk or
@@ -55,6 +93,26 @@ async fn refuse_revoking(app: &TestApp, jti: &str) {
 }
 
 crate::both_backends! {
+    async fn concurrent_issuance_stores_every_token_and_one_refused_insert_fails_alone(app) {
+        let domain = app.create_domain().await;
+        let svc = app
+            .create_client(&domain, json!({"client_id":"svc","scopes":["read","doomed"]}))
+            .await;
+        let rs = app.create_client(&domain, json!({"client_id":"rs"})).await;
+        refuse_storing(&app, "doomed").await;
+        let scopes: Vec<&str> = (0..TOKENS).map(|i| if i == TOKENS / 2 { "doomed" } else { "read" }).collect();
+        let answers = join_all(scopes.iter().map(|scope| client_credentials(&app, &domain, &svc, scope))).await;
+        for (answer, scope) in answers.iter().zip(&scopes) {
+            if *scope == "doomed" {
+                assert!(answer.status >= 500, "a token that was not stored must not be handed out: {}", answer.text);
+            } else {
+                assert_eq!(answer.status, 200, "{}", answer.text);
+                let token = answer.body["access_token"].as_str().unwrap();
+                assert!(app.is_active(&domain, &rs, token).await, "an issued token is unknown to the store");
+            }
+        }
+    }
+
     async fn concurrent_revocations_each_get_their_own_answer(app) {
         let domain = app.create_domain().await;
         let svc = app.create_client(&domain, json!({"client_id":"svc"})).await;
