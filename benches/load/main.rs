@@ -177,7 +177,15 @@ async fn run(options: Options) -> anyhow::Result<()> {
 async fn ceiling(work: &Path, plan: Plan) -> anyhow::Result<Measured> {
     eprintln!("ceiling: actix-web GET /hello");
     let server = Server::hello(work).await?;
+    let before = cpu::Snapshot::take(server.pid());
     let measured = loadgen::run(server.address, Rc::new(workloads::Hello), plan).await;
+    if let Some(cost) = before.cost_per_request(server.pid(), measured.answered) {
+        eprintln!(
+            "    {:.0} req/s, server CPU per request {:.1} µs",
+            measured.per_second(),
+            cost.server_us
+        );
+    }
     expect_clean("ceiling", &measured)?;
     Ok(measured)
 }

@@ -217,24 +217,49 @@ fn look_up_batch(conn: &mut AsyncPgConnection, wanted: Vec<Lookup>) -> Ran<'_, O
     })
 }
 
-/// A batch of client revocations in one transaction; should it fail for a reason other
-/// than the database being unreachable, each is retried alone, so only the one that
-/// cannot be done fails.
+/// A batch of client revocations. Those that reach only their own token go through one
+/// statement (`revocations::execute_single_tokens_pg`); the others, reaching families
+/// or consents, through one transaction. Should either fail for a reason other than
+/// the database being unreachable, its members are retried one by one, so only the one
+/// that cannot be done fails.
 fn revoke_batch(conn: &mut AsyncPgConnection, writes: Vec<RevocationWrite>) -> Ran<'_, Revoked> {
     Box::pin(async move {
-        match revoke_in_transaction(conn, &writes).await {
-            Ok(revoked) => Ok(revoked.into_iter().map(Ok).collect()),
-            Err(error @ StoreError::Unavailable(_)) => Err(error),
-            Err(error) => {
-                tracing::warn!(%error, "a batch of revocations failed; retrying them one by one");
-                let mut results = Vec::with_capacity(writes.len());
-                for write in &writes {
-                    let alone = revoke_in_transaction(conn, std::slice::from_ref(write)).await;
-                    results.push(alone.map(|mut revoked| revoked.pop().unwrap_or_default()));
+        let mut results: Vec<Option<Result<Revoked, StoreError>>> = writes.iter().map(|_| None).collect();
+        let (single, wide): (Vec<(usize, RevocationWrite)>, Vec<(usize, RevocationWrite)>) = writes
+            .into_iter()
+            .enumerate()
+            .partition(|(_, w)| w.plan.family.is_none() && w.plan.consent.is_none());
+        for (group, single_tokens) in [(single, true), (wide, false)] {
+            if group.is_empty() {
+                continue;
+            }
+            let (indexes, members): (Vec<usize>, Vec<RevocationWrite>) = group.into_iter().unzip();
+            let together = if single_tokens {
+                revocations::execute_single_tokens_pg(conn, &members).await
+            } else {
+                revoke_in_transaction(conn, &members).await
+            };
+            let group_results: Vec<Result<Revoked, StoreError>> = match together {
+                Ok(revoked) => revoked.into_iter().map(Ok).collect(),
+                Err(error @ StoreError::Unavailable(_)) => return Err(error),
+                Err(error) => {
+                    tracing::warn!(%error, "a batch of revocations failed; retrying them one by one");
+                    let mut alone = Vec::with_capacity(members.len());
+                    for write in &members {
+                        let result = revoke_in_transaction(conn, std::slice::from_ref(write)).await;
+                        alone.push(result.map(|mut revoked| revoked.pop().unwrap_or_default()));
+                    }
+                    alone
                 }
-                Ok(results)
+            };
+            for (index, result) in indexes.into_iter().zip(group_results) {
+                results[index] = Some(result);
             }
         }
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(StoreError::Internal("a revocation was left out of its batch".into()))))
+            .collect())
     })
 }
 
