@@ -225,7 +225,8 @@ fn look_up_batch(conn: &mut AsyncPgConnection, wanted: Vec<Lookup>) -> Ran<'_, O
 fn revoke_batch(conn: &mut AsyncPgConnection, writes: Vec<RevocationWrite>) -> Ran<'_, Revoked> {
     Box::pin(async move {
         let mut results: Vec<Option<Result<Revoked, StoreError>>> = writes.iter().map(|_| None).collect();
-        let (single, wide): (Vec<(usize, RevocationWrite)>, Vec<(usize, RevocationWrite)>) = writes
+        type Numbered = Vec<(usize, RevocationWrite)>;
+        let (single, wide): (Numbered, Numbered) = writes
             .into_iter()
             .enumerate()
             .partition(|(_, w)| w.plan.family.is_none() && w.plan.consent.is_none());
