@@ -62,15 +62,43 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{n}-{nanos}", std::process::id())
 }
 
-/// The PostgreSQL server for tests, or why there is none.
+/// The PostgreSQL server for tests, or why there is none. A local server that is
+/// installed but stopped is started first (`.ci/ensure-postgres`, once per test process).
 fn postgres_server() -> Result<String, String> {
     let url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
-    run_blocking(async move {
-        use diesel_async::{AsyncConnection, AsyncPgConnection};
-        AsyncPgConnection::establish(&url)
-            .await
-            .map(|_| url)
-            .map_err(|e| e.to_string())
+    let reach = |url: String| {
+        run_blocking(async move {
+            use diesel_async::{AsyncConnection, AsyncPgConnection};
+            AsyncPgConnection::establish(&url)
+                .await
+                .map(|_| url)
+                .map_err(|e| e.to_string())
+        })
+    };
+    match reach(url.clone()) {
+        Ok(url) => Ok(url),
+        Err(unreachable) if is_local_default_port(&url) && start_local_postgres() => {
+            reach(url).map_err(|again| format!("{again} (after starting it; first: {unreachable})"))
+        }
+        Err(unreachable) => Err(unreachable),
+    }
+}
+
+fn is_local_default_port(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| {
+        matches!(u.host_str(), Some("127.0.0.1" | "localhost")) && u.port_or_known_default() == Some(5432)
+    })
+}
+
+/// Runs the project's own `.ci/ensure-postgres` once; whether it says the server is up.
+fn start_local_postgres() -> bool {
+    static STARTED: OnceLock<bool> = OnceLock::new();
+    *STARTED.get_or_init(|| {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/ensure-postgres");
+        eprintln!("PostgreSQL is not answering on 127.0.0.1:5432; trying {}", script.display());
+        std::process::Command::new(script)
+            .status()
+            .is_ok_and(|status| status.success())
     })
 }
 
