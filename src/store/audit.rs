@@ -68,17 +68,15 @@ impl QueryFragment<Pg> for AuditRows<'_> {
             "INSERT INTO audit_events (domain_id, occurred_at, action, actor, request_id, details) \
              SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Array<BigInt>, _>(&self.domain_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.occurred_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.actions)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.actors)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.request_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.details)?;
+        super::push_binds!(
+            out,
+            Array<BigInt> => &self.domain_ids,
+            Array<BigInt> => &self.occurred_at,
+            Array<Text> => &self.actions,
+            Array<Text> => &self.actors,
+            Array<Nullable<Text>> => &self.request_ids,
+            Array<Text> => &self.details,
+        );
         out.push_sql(")");
         Ok(())
     }

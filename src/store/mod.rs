@@ -60,6 +60,19 @@ macro_rules! on_db {
     };
 }
 
+/// Binds values one after the other, separated by `, `, in a hand-written statement:
+/// `push_binds!(out, Array<BigInt> => &ids, Array<Text> => &names)`.
+macro_rules! push_binds {
+    ($out:expr, $first_type:ty => $first:expr $(, $type:ty => $value:expr)* $(,)?) => {{
+        $out.push_bind_param::<$first_type, _>($first)?;
+        $(
+            $out.push_sql(", ");
+            $out.push_bind_param::<$type, _>($value)?;
+        )*
+    }};
+}
+pub(crate) use push_binds;
+
 /// Which backend a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

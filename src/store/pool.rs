@@ -269,18 +269,8 @@ async fn revoke_in_transaction(
     writes: &[RevocationWrite],
 ) -> Result<Vec<Revoked>, StoreError> {
     AnsiTransactionManager::begin_transaction(conn).await?;
-    match revocations::execute(&mut Db::Postgres(conn), writes).await {
-        Ok(revoked) => {
-            AnsiTransactionManager::commit_transaction(conn).await?;
-            Ok(revoked)
-        }
-        Err(error) => {
-            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(conn).await {
-                tracing::warn!(error = %rollback, "rollback failed; the pool drops the connection");
-            }
-            Err(error)
-        }
-    }
+    let outcome = revocations::execute(&mut Db::Postgres(conn), writes).await;
+    finish_transaction(conn, outcome).await
 }
 
 async fn bounded<T>(work: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
@@ -294,7 +284,13 @@ async fn bounded<T>(work: impl Future<Output = Result<T, StoreError>>) -> Result
 /// away by the pool, never reused with a transaction open.
 async fn in_transaction<T>(conn: &mut AsyncPgConnection, op: impl Operation<T>) -> Result<T, StoreError> {
     AnsiTransactionManager::begin_transaction(conn).await?;
-    match op(Db::Postgres(conn)).await {
+    let outcome = op(Db::Postgres(conn)).await;
+    finish_transaction(conn, outcome).await
+}
+
+/// Commits after a successful `outcome`, rolls back after a failed one.
+async fn finish_transaction<T>(conn: &mut AsyncPgConnection, outcome: Result<T, StoreError>) -> Result<T, StoreError> {
+    match outcome {
         Ok(value) => {
             AnsiTransactionManager::commit_transaction(conn).await?;
             Ok(value)

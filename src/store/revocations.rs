@@ -213,15 +213,14 @@ struct RevokeSingleTokens<'a> {
 impl QueryFragment<Pg> for RevokeSingleTokens<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("WITH wanted (domain_id, id, actor, request_id, details) AS (SELECT * FROM unnest(");
-        out.push_bind_param::<Array<BigInt>, _>(&self.domain_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.actors)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.request_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.details)?;
+        super::push_binds!(
+            out,
+            Array<BigInt> => &self.domain_ids,
+            Array<BigInt> => &self.ids,
+            Array<Text> => &self.actors,
+            Array<Nullable<Text>> => &self.request_ids,
+            Array<Text> => &self.details,
+        );
         out.push_sql(
             ")), marked AS (UPDATE tokens t SET revoked_at = w_at.at, revoked_by = w.actor, revoked_reason = ",
         );

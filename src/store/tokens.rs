@@ -109,19 +109,16 @@ impl QueryFragment<Pg> for ClientTokenRows<'_> {
             "INSERT INTO tokens (domain_id, kind, token_hash, jti, client_ref, scopes, issued_at, expires_at) \
              SELECT domain_id, 'access', token_hash, jti, client_ref, scopes, issued_at, expires_at FROM unnest(",
         );
-        out.push_bind_param::<Array<BigInt>, _>(&self.domain_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Binary>, _>(&self.hashes)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.jtis)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.client_refs)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.scopes)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.issued_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.expires_at)?;
+        super::push_binds!(
+            out,
+            Array<BigInt> => &self.domain_ids,
+            Array<Binary> => &self.hashes,
+            Array<Text> => &self.jtis,
+            Array<BigInt> => &self.client_refs,
+            Array<Text> => &self.scopes,
+            Array<BigInt> => &self.issued_at,
+            Array<BigInt> => &self.expires_at,
+        );
         out.push_sql(") AS t (domain_id, token_hash, jti, client_ref, scopes, issued_at, expires_at)");
         Ok(())
     }

@@ -33,16 +33,18 @@ async fn revoke(app: &TestApp, domain: &str, client: &TestClient, token: &str) -
     app.revoke(domain, client, &[("token", token)]).await
 }
 
-/// Makes the database refuse to store tokens with these scopes.
-async fn refuse_storing(app: &TestApp, scopes: &str) {
-    let name = format!("refuse_scopes_{}", crate::helpers::unique("t").replace('-', "_"));
+/// Makes the database refuse a change to `tokens`, as a failing disk or a constraint
+/// would: a trigger raising an error. `event` is `INSERT` or `UPDATE`, `when` the
+/// condition on `NEW`/`OLD` (the same text serves both backends).
+async fn refuse(app: &TestApp, event: &str, when: &str) {
+    let name = crate::helpers::unique("refuse").replace('-', "_");
     match &app.database {
         DatabaseUrl::Sqlite(path) => {
             use diesel::connection::SimpleConnection;
             use diesel::{Connection, SqliteConnection};
             let mut conn = SqliteConnection::establish(path).unwrap();
             conn.batch_execute(&format!(
-                "CREATE TRIGGER {name} BEFORE INSERT ON tokens WHEN NEW.scopes = '{scopes}' \
+                "CREATE TRIGGER {name} BEFORE {event} ON tokens WHEN {when} \
                  BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
             ))
             .unwrap();
@@ -53,38 +55,8 @@ async fn refuse_storing(app: &TestApp, scopes: &str) {
             conn.batch_execute(&format!(
                 "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS \
                  $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$; \
-                 CREATE TRIGGER {name} BEFORE INSERT ON tokens FOR EACH ROW \
-                 WHEN (NEW.scopes = '{scopes}') EXECUTE FUNCTION {name}();"
-            ))
-            .await
-            .unwrap();
-        }
-    }
-}
-
-/// Makes the database refuse to revoke the token with this `jti`, as a failing disk or
-/// a constraint would: a trigger raising an error.
-async fn refuse_revoking(app: &TestApp, jti: &str) {
-    let name = format!("refuse_{}", jti.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
-    match &app.database {
-        DatabaseUrl::Sqlite(path) => {
-            use diesel::connection::SimpleConnection;
-            use diesel::{Connection, SqliteConnection};
-            let mut conn = SqliteConnection::establish(path).unwrap();
-            conn.batch_execute(&format!(
-                "CREATE TRIGGER {name} BEFORE UPDATE OF revoked_at ON tokens WHEN OLD.jti = '{jti}' \
-                 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
-            ))
-            .unwrap();
-        }
-        DatabaseUrl::Postgres(url) => {
-            use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-            let mut conn = AsyncPgConnection::establish(url).await.unwrap();
-            conn.batch_execute(&format!(
-                "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS \
-                 $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$; \
-                 CREATE TRIGGER {name} BEFORE UPDATE ON tokens FOR EACH ROW \
-                 WHEN (OLD.jti = '{jti}') EXECUTE FUNCTION {name}();"
+                 CREATE TRIGGER {name} BEFORE {event} ON tokens FOR EACH ROW \
+                 WHEN ({when}) EXECUTE FUNCTION {name}();"
             ))
             .await
             .unwrap();
@@ -99,7 +71,7 @@ crate::both_backends! {
             .create_client(&domain, json!({"client_id":"svc","scopes":["read","doomed"]}))
             .await;
         let rs = app.create_client(&domain, json!({"client_id":"rs"})).await;
-        refuse_storing(&app, "doomed").await;
+        refuse(&app, "INSERT", "NEW.scopes = 'doomed'").await;
         let scopes: Vec<&str> = (0..TOKENS).map(|i| if i == TOKENS / 2 { "doomed" } else { "read" }).collect();
         let answers = join_all(scopes.iter().map(|scope| client_credentials(&app, &domain, &svc, scope))).await;
         for (answer, scope) in answers.iter().zip(&scopes) {
@@ -145,7 +117,7 @@ crate::both_backends! {
         let tokens = issue(&app, &domain, &svc, TOKENS).await;
         let poisoned = TOKENS / 2;
         let jti = app.introspect(&domain, &rs, &tokens[poisoned]).await.body["jti"].as_str().unwrap().to_owned();
-        refuse_revoking(&app, &jti).await;
+        refuse(&app, "UPDATE", &format!("OLD.jti = '{jti}' AND NEW.revoked_at IS NOT NULL")).await;
 
         // On SQLite, keep the writer busy meanwhile, so that every revocation lands in the
         // one batch that follows (PostgreSQL's batcher gathers them by itself).

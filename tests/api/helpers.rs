@@ -95,7 +95,10 @@ fn start_local_postgres() -> bool {
     static STARTED: OnceLock<bool> = OnceLock::new();
     *STARTED.get_or_init(|| {
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/ensure-postgres");
-        eprintln!("PostgreSQL is not answering on 127.0.0.1:5432; trying {}", script.display());
+        eprintln!(
+            "PostgreSQL is not answering on 127.0.0.1:5432; trying {}",
+            script.display()
+        );
         std::process::Command::new(script)
             .status()
             .is_ok_and(|status| status.success())
