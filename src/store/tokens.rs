@@ -511,10 +511,24 @@ macro_rules! token_views {
 
 /// One indexed look-up by `(domain_id, token_hash)`.
 pub async fn view_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Result<Option<TokenView>, StoreError> {
-    let found: Option<ViewRow> = on_db!(db, |conn| token_views!(domain_id, tokens::token_hash.eq(hash))
-        .get_result(conn)
-        .await
-        .optional())?;
+    let found: Option<ViewRow> = match db {
+        Db::Postgres(conn) => token_views!(domain_id, tokens::token_hash.eq(hash))
+            .get_result(&mut **conn)
+            .await
+            .optional()?,
+        // The hottest read of all, so on SQLite it goes through diesel's synchronous API
+        // (on this thread, like every SQLite query here): that finds the prepared
+        // statement by the query's type, where the async wrapper first writes out the
+        // whole SQL text of this five-table join on every call.
+        Db::Sqlite(conn) => {
+            let hash = hash.to_vec();
+            conn.spawn_blocking(move |sync| {
+                diesel::RunQueryDsl::get_result::<ViewRow>(token_views!(domain_id, tokens::token_hash.eq(&hash)), sync)
+                    .optional()
+            })
+            .await?
+        }
+    };
     Ok(found.map(TokenView::from))
 }
 
