@@ -120,7 +120,6 @@ async fn run(options: Options) -> anyhow::Result<()> {
         wall_seconds: 0.0,
     };
 
-    report.ceiling.push(ceiling(&work, plan).await?);
     for backend in &options.backends {
         match backend.as_str() {
             "sqlite" => {
@@ -216,6 +215,9 @@ async fn measure_backend(
     for (run, &scale) in scales.iter().enumerate() {
         seed::add_tokens(database, &fixture, BACKGROUND, stored..scale).await?;
         stored = scale;
+        // The host's speed drifts over minutes: each phase gets a ceiling of its own,
+        // measured right before it (and the next one right after).
+        report.ceiling.push(ceiling(work, plan).await?);
         let server = Server::revokd(binary, url_for_server, work, &format!("revokd-{backend}-{scale}")).await?;
         eprintln!(
             "{backend}, {scale} tokens: revokd pid {} on {}",
@@ -326,6 +328,7 @@ fn push(
         scale,
         measured,
         cost,
+        phase: report.ceiling.len(),
     });
 }
 

@@ -38,6 +38,9 @@ pub struct Row {
     pub scale: u64,
     pub measured: Measured,
     pub cost: Option<Cost>,
+    /// How many ceilings were measured before this figure: its own ceiling is the mean
+    /// of the one just before and the one just after.
+    pub phase: usize,
 }
 
 pub struct Report {
@@ -55,6 +58,30 @@ impl Report {
     fn ceiling(&self) -> f64 {
         let rates: Vec<f64> = self.ceiling.iter().map(Measured::per_second).collect();
         rates.iter().sum::<f64>() / rates.len().max(1) as f64
+    }
+
+    /// The ceiling of a phase: the mean of the measurements just before and after it.
+    fn ceiling_of_phase(&self, phase: usize) -> f64 {
+        let around: Vec<f64> = [phase.checked_sub(1), Some(phase)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.ceiling.get(i))
+            .map(Measured::per_second)
+            .collect();
+        if around.is_empty() {
+            self.ceiling()
+        } else {
+            around.iter().sum::<f64>() / around.len() as f64
+        }
+    }
+
+    /// A figure as a ratio to its own phase's ceiling.
+    fn to_ceiling(&self, measure: Measure, backend: &str, scale: u64) -> Option<f64> {
+        let row = self
+            .rows
+            .iter()
+            .find(|r| r.measure == measure && r.backend == backend && r.scale == scale)?;
+        Some(row.measured.per_second() / self.ceiling_of_phase(row.phase))
     }
 
     fn find(&self, measure: Measure, backend: &str, scale: u64) -> Option<&Measured> {
@@ -79,7 +106,9 @@ impl Report {
         let _ = writeln!(
             out,
             "Closed loop, {} connections, {} s warm-up discarded, {} s measured per figure. \
-             Ceiling (actix-web `GET /hello`, same profile): {} → **{:.0} req/s** (mean).\n",
+             Ceiling (actix-web `GET /hello`, same profile), measured before each phase and at \
+             the end: {} req/s, mean **{:.0} req/s**; each figure is divided by the mean of the \
+             ceilings just before and after it.\n",
             self.plan.connections,
             self.plan.warmup.as_secs_f64(),
             self.plan.measure.as_secs_f64(),
@@ -87,7 +116,7 @@ impl Report {
                 .iter()
                 .map(|m| format!("{:.0}", m.per_second()))
                 .collect::<Vec<_>>()
-                .join(" and "),
+                .join(", "),
             ceiling,
         );
 
@@ -108,7 +137,7 @@ impl Report {
         };
         let targets: [Target<'_>; 6] = [
             ("SQLite revocations / ceiling", 0.35, &|s| {
-                ratio_of(self.find(Measure::Revocation, "sqlite", s), Some(ceiling))
+                self.to_ceiling(Measure::Revocation, "sqlite", s)
             }),
             ("PostgreSQL revocations / pgbench UPDATE", 2.0, &|s| {
                 ratio_of(
@@ -118,7 +147,7 @@ impl Report {
                 )
             }),
             ("SQLite introspections / ceiling", 0.60, &|s| {
-                ratio_of(self.find(Measure::Introspection, "sqlite", s), Some(ceiling))
+                self.to_ceiling(Measure::Introspection, "sqlite", s)
             }),
             ("PostgreSQL introspections / pgbench SELECT", 1.0, &|s| {
                 ratio_of(
@@ -128,10 +157,10 @@ impl Report {
                 )
             }),
             ("SQLite issuance / ceiling", 0.15, &|s| {
-                ratio_of(self.find(Measure::Issuance, "sqlite", s), Some(ceiling))
+                self.to_ceiling(Measure::Issuance, "sqlite", s)
             }),
             ("PostgreSQL issuance / ceiling", 0.15, &|s| {
-                ratio_of(self.find(Measure::Issuance, "postgres", s), Some(ceiling))
+                self.to_ceiling(Measure::Issuance, "postgres", s)
             }),
         ];
         for (name, goal, ratio) in targets {
@@ -181,7 +210,14 @@ impl Report {
         );
         let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
         for (i, m) in self.ceiling.iter().enumerate() {
-            let when = if i == 0 { "first" } else { "last" };
+            let when = if i + 1 == self.ceiling.len() {
+                "at the end".to_owned()
+            } else {
+                self.rows
+                    .iter()
+                    .find(|r| r.phase == i + 1)
+                    .map_or("—".to_owned(), |r| format!("before {} at {}", r.backend, scale_label(r.scale)))
+            };
             let _ = writeln!(
                 out,
                 "| ceiling: actix-web `GET /hello` ({when}) | — | — | {:.0} | {:.2} | {:.2} | {:.2} | — | {} |",
