@@ -182,7 +182,7 @@ fn seed_sqlite(
                     .zip(&jtis)
                     .map(|((hash, _), jti)| NewToken {
                         domain_id: fixture.domain_id,
-                        kind: "access",
+                        kind: revokd::domain::revocation::TokenKind::Access,
                         token_hash: hash,
                         jti,
                         family_ref: None,

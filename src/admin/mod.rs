@@ -10,16 +10,16 @@ use serde_json::json;
 
 pub use views::{AuditEvent, Client, CreatedClient, Domain, User};
 
-use crate::clock::{self, Clock, UnixMicros};
+use crate::clock::{Clock, UnixMicros};
 use futures_util::future::BoxFuture;
 
-use crate::domain::revocation::TokenKind;
+use crate::domain::audit::AuditAction;
+use crate::domain::revocation::{Reason, TokenKind};
 use crate::domain::{ClientId, ClientSpec, ClientType, DomainName, DomainSettings, SettingsPatch, Username};
 use crate::security::{ClientSecret, Password, hash_password};
 use crate::store::keys as store_keys;
 use crate::store::models::{DomainChanges, NewAuditEvent, NewClient, NewDomain, NewSigningKey, NewUser};
-use crate::store::tokens::Revocation;
-use crate::store::watermarks::{self, BulkFilter, NewWatermark};
+use crate::store::revocations::{self, Bulk, Reach, Revocation, RevokedBy};
 use crate::store::{Db, Operation, Store, StoreError, audit, clients, directory, domains, users};
 use crate::tokens::keys;
 
@@ -113,7 +113,7 @@ impl Admin {
                     )
                     .await?;
                     let details = json!({ "settings": settings, "kid": key.kid });
-                    record(&mut db, row.id, now, "domain.created", &actor, details).await?;
+                    record(&mut db, row.id, now, AuditAction::DomainCreated, &actor, details).await?;
                     Ok(row)
                 })
             })
@@ -161,7 +161,15 @@ impl Admin {
                         updated_at: now,
                     };
                     let row = domains::update(&mut db, id, &changes).await?;
-                    record(&mut db, id, now, "domain.updated", &actor, json!({ "changes": patch })).await?;
+                    record(
+                        &mut db,
+                        id,
+                        now,
+                        AuditAction::DomainUpdated,
+                        &actor,
+                        json!({ "changes": patch }),
+                    )
+                    .await?;
                     directory::announce_change(&mut db, id).await?;
                     Ok(row)
                 })
@@ -222,7 +230,7 @@ impl Admin {
                     )
                     .await?;
                     let view = Client::from(row.clone());
-                    record(&mut db, domain_id, now, "client.created", &actor, json!(view)).await?;
+                    record(&mut db, domain_id, now, AuditAction::ClientCreated, &actor, json!(view)).await?;
                     Ok(row)
                 })
             })
@@ -276,7 +284,7 @@ impl Admin {
                             &mut db,
                             id,
                             now,
-                            "client.deleted",
+                            AuditAction::ClientDeleted,
                             &actor,
                             json!({ "client_id": wanted }),
                         )
@@ -324,7 +332,7 @@ impl Admin {
                         &mut db,
                         domain_id,
                         now,
-                        "user.created",
+                        AuditAction::UserCreated,
                         &actor,
                         json!({ "username": name }),
                     )
@@ -370,7 +378,15 @@ impl Admin {
                 Box::pin(async move {
                     let deleted = users::delete(&mut db, id, wanted.as_str()).await?;
                     if deleted {
-                        record(&mut db, id, now, "user.deleted", &actor, json!({ "username": wanted })).await?;
+                        record(
+                            &mut db,
+                            id,
+                            now,
+                            AuditAction::UserDeleted,
+                            &actor,
+                            json!({ "username": wanted }),
+                        )
+                        .await?;
                     }
                     Ok(deleted)
                 })
@@ -395,92 +411,67 @@ impl Admin {
     }
 
     /// Revokes every live token of a user, a client, or a user at a client (SPEC §3.7
-    /// `revocations`) with one watermark row, whatever the number of tokens; answers
-    /// how many live tokens that reached. A dry run counts and changes nothing.
+    /// `revocations`) with one watermark row, whatever the number of tokens, through
+    /// the revocation pipeline; answers how many live tokens that reached. A dry run
+    /// counts and changes nothing.
     pub async fn bulk_revoke(&self, domain: &DomainName, spec: BulkSpec, actor: Actor) -> Result<i64, AdminError> {
         if spec.username.is_none() && spec.client_id.is_none() {
             return Err(AdminError::Invalid("name a username, a client_id, or both".into()));
         }
         let now = self.clock.now();
-        let dry_run = spec.dry_run;
-        let op = domain_operation(move |mut db, domain_id| {
-            Box::pin(async move {
-                let user_ref = match &spec.username {
-                    Some(name) => match users::find(&mut db, domain_id, name.as_str()).await? {
-                        Some(user) => Some(user.id),
-                        None => return Ok(Bulk::Unknown(format!("no user '{name}' in this identity domain"))),
-                    },
-                    None => None,
-                };
-                let client_ref = match &spec.client_id {
-                    Some(id) => match clients::find(&mut db, domain_id, id.as_str()).await? {
-                        Some(client) => Some(client.id),
-                        None => return Ok(Bulk::Unknown(format!("no client '{id}' in this identity domain"))),
-                    },
-                    None => None,
-                };
-                let filter = BulkFilter {
-                    domain_id,
-                    user_ref,
-                    client_ref,
-                    token_kind: spec.kind.map(TokenKind::as_str),
-                    // A future instant would also kill tokens issued later: cap it at now.
-                    issued_before: spec.issued_before.map_or(now, |t| t.min(now)),
-                    with_consents: spec.revoke_consents,
-                };
-                let count = watermarks::count_live(&mut db, &filter, now).await?;
-                if spec.dry_run {
-                    return Ok(Bulk::Counted(count));
-                }
-                watermarks::insert(
-                    &mut db,
-                    &NewWatermark {
-                        domain_id,
-                        user_ref,
-                        client_ref,
-                        token_kind: filter.token_kind,
-                        revoked_before: filter.issued_before,
-                        reason: spec.reason.as_deref(),
-                        created_at: now,
-                    },
-                )
-                .await?;
-                let consents = if spec.revoke_consents {
-                    let how = Revocation {
-                        at: now,
-                        by: actor.name,
-                        reason: spec.reason.as_deref().unwrap_or("bulk revocation"),
+        let wanted = spec.clone();
+        let resolved = self
+            .read_in(domain, move |mut db, domain_id| {
+                Box::pin(async move {
+                    let user = match &wanted.username {
+                        Some(name) => match users::find(&mut db, domain_id, name.as_str()).await? {
+                            Some(user) => Some((user.id, user.username)),
+                            None => return Ok(Err(format!("no user '{name}' in this identity domain"))),
+                        },
+                        None => None,
                     };
-                    watermarks::revoke_consents(&mut db, domain_id, user_ref, client_ref, &how).await?
-                } else {
-                    0
-                };
-                let details = json!({
-                    "username": spec.username,
-                    "client_id": spec.client_id,
-                    "revoke_type": spec.kind.map_or("TOKENS", |k| match k {
-                        TokenKind::Access => "ACCESS_TOKENS",
-                        TokenKind::Refresh => "REFRESH_TOKENS",
-                    }),
-                    "issued_before": clock::rfc3339(filter.issued_before),
-                    "revoke_consents": spec.revoke_consents,
-                    "revoked_consents": consents,
-                    "reason": spec.reason,
-                    "count": count,
-                });
-                record(&mut db, domain_id, now, "tokens.bulk_revoked", &actor, details).await?;
-                Ok(Bulk::Counted(count))
+                    let client = match &wanted.client_id {
+                        Some(id) => match clients::find(&mut db, domain_id, id.as_str()).await? {
+                            Some(client) => Some((client.id, client.client_id)),
+                            None => return Ok(Err(format!("no client '{id}' in this identity domain"))),
+                        },
+                        None => None,
+                    };
+                    let bulk = Bulk {
+                        user,
+                        client,
+                        kind: wanted.kind,
+                        // A future instant would also kill tokens issued later: cap it at now.
+                        issued_before: wanted.issued_before.map_or(now, |t| t.min(now)),
+                        with_consents: wanted.revoke_consents,
+                    };
+                    let counted = if wanted.dry_run {
+                        Some(revocations::count_live(&mut db, domain_id, &bulk, now).await?)
+                    } else {
+                        None
+                    };
+                    Ok(Ok((domain_id, bulk, counted)))
+                })
             })
-        });
-        let outcome = if dry_run {
-            self.read_in(domain, op).await?
-        } else {
-            self.write_in(domain, op).await?
-        };
-        match outcome {
-            Bulk::Counted(count) => Ok(count),
-            Bulk::Unknown(what) => Err(AdminError::NotFound(what)),
+            .await?;
+        let (domain_id, bulk, counted) = resolved.map_err(AdminError::NotFound)?;
+        if let Some(counted) = counted {
+            return Ok(counted.total() as i64);
         }
+        let revoked = self
+            .store
+            .revoke(Revocation {
+                domain_id,
+                reach: Reach::Watermark(bulk),
+                by: RevokedBy::operator(actor.name),
+                level: None,
+                reason: spec.reason,
+                request_id: actor.request_id,
+                at: now,
+            })
+            .await
+            .map_err(|e| in_domain_error(e, domain))?;
+        Ok(revoked.total() as i64)
     }
 
     /// Runs `op` with the internal id of `domain` on a pooled connection.
@@ -513,13 +504,8 @@ pub struct BulkSpec {
     pub kind: Option<TokenKind>,
     pub issued_before: Option<UnixMicros>,
     pub revoke_consents: bool,
-    pub reason: Option<String>,
+    pub reason: Option<Reason>,
     pub dry_run: bool,
-}
-
-enum Bulk {
-    Counted(i64),
-    Unknown(String),
 }
 
 /// Wraps `op` so it first finds the domain's id; an unknown domain is `NotFound`.
@@ -534,14 +520,6 @@ where
             op(db, id).await
         })
     })
-}
-
-/// Pins down a closure's signature as an operation inside a domain.
-fn domain_operation<T, F>(f: F) -> F
-where
-    F: for<'c> FnOnce(Db<'c>, i64) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
-{
-    f
 }
 
 /// Pins down a closure's signature as a store [`Operation`].
@@ -580,7 +558,7 @@ async fn record(
     db: &mut Db<'_>,
     domain_id: i64,
     at: i64,
-    action: &str,
+    action: AuditAction,
     actor: &Actor,
     details: serde_json::Value,
 ) -> Result<(), StoreError> {

@@ -1,6 +1,7 @@
 //! Pure types and rules of revokd's model: no I/O here. A value of one of these
 //! types has been validated once, at the edge, and needs no checking again.
 
+pub mod audit;
 mod client;
 mod names;
 pub mod revocation;

@@ -1,5 +1,6 @@
 //! What a revocation request means, decided without I/O (SPEC §3.1, §3.2): the wire
-//! enums, who may revoke a token, and which things a level reaches.
+//! enums, who may revoke a token, which things a level reaches, who is behind a
+//! revocation and why.
 
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -44,7 +45,10 @@ impl RevokeLevel {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a stored token is. Stored as the text `access` / `refresh` (the mapping to
+/// SQL lives in `store::models`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum TokenKind {
     Access,
     Refresh,
@@ -71,6 +75,78 @@ impl TokenKind {
 pub fn parse_closed<T: for<'de> Deserialize<'de>>(name: &str, raw: &str, allowed: &[&str]) -> Result<T, String> {
     serde_json::from_value(serde_json::Value::String(raw.to_owned()))
         .map_err(|_| format!("{name} must be one of {}, not {raw:?}", allowed.join(", ")))
+}
+
+/// Who is behind a revocation, in the words of CAEP's `initiating_entity` (SPEC §3.11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitiatingEntity {
+    /// The operator API, the CLI, a `domain_admin` client.
+    Admin,
+    /// The end user: consent withdrawal.
+    User,
+    /// A rule of revokd's: refresh-token reuse detection, security events.
+    Policy,
+    /// Anything else: a client revoking its own token.
+    System,
+}
+
+impl InitiatingEntity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::User => "user",
+            Self::Policy => "policy",
+            Self::System => "system",
+        }
+    }
+}
+
+/// Why tokens died, when no one said: the fixed reasons of automatic revocations
+/// (SPEC §3.13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixedReason {
+    RefreshTokenReuse,
+    ConsentWithdrawn,
+}
+
+impl FixedReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RefreshTokenReuse => "refresh_token_reuse",
+            Self::ConsentWithdrawn => "consent_withdrawn",
+        }
+    }
+}
+
+/// A reason given with a revocation (SPEC §3.1, §3.7): 1 to [`Reason::MAX_CHARS`]
+/// characters, none of them a control character.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Reason(String);
+
+impl Reason {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.is_empty() {
+            return Err("reason must not be empty".into());
+        }
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err(format!("reason is over {} characters", Self::MAX_CHARS));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err("reason must not hold control characters".into());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn fixed(reason: FixedReason) -> Self {
+        Self(reason.as_str().to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 pub const TOKEN_TYPES: [&str; 3] = ["ACCESS_TOKEN", "REFRESH_TOKEN", "NONE"];
@@ -224,6 +300,20 @@ mod tests {
         assert!(may_revoke_at_all(public, true));
         assert!(!may_revoke_at_all(public, false));
         assert!(may_revoke_at_all(owner, false));
+    }
+
+    #[test]
+    fn reasons_are_short_printable_text() {
+        assert_eq!(
+            Reason::parse("lost laptop").map(|r| r.as_str().to_owned()),
+            Ok("lost laptop".into())
+        );
+        assert!(Reason::parse("").is_err());
+        assert!(Reason::parse("a\u{0}b").is_err());
+        assert!(Reason::parse("line\nbreak").is_err());
+        // Characters, not bytes: 200 two-byte characters are fine, 201 are not.
+        assert!(Reason::parse(&"é".repeat(200)).is_ok());
+        assert!(Reason::parse(&"é".repeat(201)).is_err());
     }
 
     #[test]

@@ -1,16 +1,16 @@
 //! End-user consents (SPEC §3.5): a user, proven by a live access token of theirs,
-//! lists the applications they granted access and withdraws a grant. Withdrawal
-//! revokes the consent, its families and every token under it in one transaction.
+//! lists the applications they granted access and withdraws a grant. Withdrawal goes
+//! through the revocation pipeline: the consent, its families and every token under it
+//! in one transaction, with its audit event.
 
 use serde::Serialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
 use super::OAuthError;
 use crate::clock::{self, Clock};
-use crate::store::models::NewAuditEvent;
-use crate::store::tokens::{self, ACCESS, Revocation};
-use crate::store::{Store, audit, consents};
+use crate::domain::revocation::{Reason, TokenKind};
+use crate::store::revocations::Revocation;
+use crate::store::{Store, consents};
 use crate::tokens::PlainToken;
 
 /// The user behind a bearer access token.
@@ -32,7 +32,7 @@ pub async fn bearer_owner(
 ) -> Result<Option<TokenOwner>, OAuthError> {
     let view = store.token(domain_id, token.digest()).await?;
     Ok(view
-        .filter(|v| v.token.kind == ACCESS && v.is_live(clock.now()))
+        .filter(|v| v.token.kind == TokenKind::Access && v.is_live(clock.now()))
         .and_then(|v| {
             Some(TokenOwner {
                 domain_id,
@@ -80,41 +80,17 @@ pub async fn withdraw(
     clock: &Clock,
     owner: &TokenOwner,
     consent_id: i64,
+    reason: Option<Reason>,
     request_id: Option<String>,
 ) -> Result<bool, OAuthError> {
-    let owner = owner.clone();
-    let now = clock.now();
-    Ok(store
-        .write(move |mut db| {
-            Box::pin(async move {
-                let Some(consent) = consents::find(&mut db, owner.domain_id, consent_id).await? else {
-                    return Ok(false);
-                };
-                if consent.user_ref != owner.user_ref || consent.revoked_at.is_some() {
-                    return Ok(false);
-                }
-                let actor = format!("user:{}", owner.username);
-                let how = Revocation {
-                    at: now,
-                    by: &actor,
-                    reason: "consent withdrawn by the user",
-                };
-                let revoked = tokens::revoke_consent(&mut db, owner.domain_id, consent_id, &how).await?;
-                audit::record(
-                    &mut db,
-                    &NewAuditEvent {
-                        domain_id: owner.domain_id,
-                        occurred_at: now,
-                        action: "consent.withdrawn",
-                        actor: &actor,
-                        request_id: request_id.as_deref(),
-                        details: json!({ "consent_id": consent_id, "revoked": revoked, "count": revoked.total() })
-                            .to_string(),
-                    },
-                )
-                .await?;
-                Ok(true)
-            })
-        })
-        .await?)
+    let revocation = Revocation::consent_withdrawal(
+        owner.domain_id,
+        consent_id,
+        owner.user_ref,
+        &owner.username,
+        reason,
+        request_id,
+        clock.now(),
+    );
+    Ok(store.revoke(revocation).await?.consents > 0)
 }

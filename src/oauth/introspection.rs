@@ -9,8 +9,8 @@ use utoipa::openapi::{Ref, RefOr};
 
 use super::{AuthenticatedClient, OAuthError};
 use crate::clock::{Clock, MICROS_PER_SEC};
+use crate::domain::revocation::TokenKind;
 use crate::store::Store;
-use crate::store::tokens::ACCESS;
 use crate::tokens::PlainToken;
 
 /// The answer: every field for a live token, exactly `{"active":false}` otherwise.
@@ -118,10 +118,9 @@ pub async fn introspect(
     Ok(Introspection {
         active: true,
         details: Some(ActiveToken {
-            token_type: if t.kind == ACCESS {
-                "access_token"
-            } else {
-                "refresh_token"
+            token_type: match t.kind {
+                TokenKind::Access => "access_token",
+                TokenKind::Refresh => "refresh_token",
             },
             sub: view.username.clone().unwrap_or_else(|| view.client_id.clone()),
             client_id: view.client_id,

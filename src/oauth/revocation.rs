@@ -1,14 +1,13 @@
-//! Revocation (SPEC §3.1, §3.2): authorize from a read, decide with the pure rules of
-//! `domain::revocation`, and carry the plan out in one transaction that also writes
-//! the audit event (batched with concurrent revocations, `store::revocations`).
-//! No-ops (unknown or dead tokens) never reach the writer.
+//! Revocation by a client (SPEC §3.1, §3.2): authorize from a read, decide with the
+//! pure rules of `domain::revocation`, and hand the decision to the revocation pipeline
+//! (`store::revocations`), which carries it out durably with its audit event, batched
+//! with concurrent revocations. No-ops (unknown or dead tokens) never reach the writer.
 
 use super::{AuthenticatedClient, OAuthError};
 use crate::clock::Clock;
-use crate::domain::revocation::{self, RevokeLevel, Revoker, TokenKind, TokenLinks};
+use crate::domain::revocation::{self, Reason, RevokeLevel, Revoker, TokenLinks};
 use crate::store::Store;
-use crate::store::revocations::RevocationWrite;
-use crate::store::tokens::Revoked;
+use crate::store::revocations::{Reach, Revocation, Revoked, RevokedBy};
 use crate::tokens::PlainToken;
 
 /// Which level applies: the one asked for, or RFC 7009's default for the token's kind.
@@ -18,15 +17,23 @@ pub enum LevelChoice {
     Rfc7009Default,
 }
 
-/// Revokes `token` for `client`. `Ok` with nothing revoked covers every RFC 7009 §2.2
-/// no-op: unknown, malformed, expired, already revoked, another domain's token.
+/// What a client asked to revoke.
+#[derive(Debug)]
+pub struct RevocationRequest {
+    pub token: PlainToken,
+    pub level: LevelChoice,
+    pub reason: Option<Reason>,
+    pub request_id: Option<String>,
+}
+
+/// Revokes the requested token for `client`. `Ok` with nothing revoked covers every
+/// RFC 7009 §2.2 no-op: unknown, malformed, expired, already revoked, another domain's
+/// token.
 pub async fn revoke(
     store: &Store,
     clock: &Clock,
     client: &AuthenticatedClient,
-    token: &PlainToken,
-    choice: LevelChoice,
-    request_id: Option<String>,
+    request: RevocationRequest,
 ) -> Result<Revoked, OAuthError> {
     let revoker = Revoker {
         client_ref: client.client.id,
@@ -39,20 +46,18 @@ pub async fn revoke(
         ));
     }
     let domain_id = client.domain.id;
-    let Some(view) = store.token(domain_id, token.digest()).await? else {
+    let Some(view) = store.token(domain_id, request.token.digest()).await? else {
         return Ok(Revoked::default());
     };
-    let row = view.token;
+    let row = &view.token;
     if !revocation::may_revoke(revoker, row.client_ref) {
         return Err(OAuthError::UnauthorizedClient(
             "the token was not issued to this client".into(),
         ));
     }
-    let kind =
-        TokenKind::parse(&row.kind).ok_or_else(|| OAuthError::Internal(format!("stored token kind {:?}", row.kind)))?;
-    let level = match choice {
+    let level = match request.level {
         LevelChoice::Explicit(level) => level,
-        LevelChoice::Rfc7009Default => RevokeLevel::rfc7009_default(kind),
+        LevelChoice::Rfc7009Default => RevokeLevel::rfc7009_default(row.kind),
     };
     let plan = revocation::plan(
         level,
@@ -63,18 +68,18 @@ pub async fn revoke(
         },
     );
     let now = clock.now();
-    let already_dead = row.revoked_at.is_some() || row.expires_at <= now;
-    if already_dead && plan.family.is_none() && plan.consent.is_none() {
+    // A dead token alone has nothing left to end; a level still reaches its live kin.
+    if !view.is_live(now) && plan.family.is_none() && plan.consent.is_none() {
         return Ok(Revoked::default());
     }
     Ok(store
-        .revoke(RevocationWrite {
+        .revoke(Revocation {
             domain_id,
-            plan,
-            actor: client.client.client_id.clone(),
-            level,
-            token_kind: kind,
-            request_id,
+            reach: Reach::Token { plan, kind: row.kind },
+            by: RevokedBy::client(&client.client.client_id, client.client.domain_admin),
+            level: Some(level),
+            reason: request.reason,
+            request_id: request.request_id,
             at: now,
         })
         .await?)

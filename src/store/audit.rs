@@ -10,6 +10,7 @@ use diesel_async::RunQueryDsl;
 use super::models::{AuditEventRow, NewAuditEvent};
 use super::schema::audit_events;
 use super::{Db, StoreError};
+use crate::domain::audit::AuditAction;
 use crate::on_db;
 
 pub async fn record(db: &mut Db<'_>, event: &NewAuditEvent<'_>) -> Result<(), StoreError> {
@@ -43,7 +44,7 @@ pub async fn record_many(db: &mut Db<'_>, events: &[NewAuditEvent<'_>]) -> Resul
 struct AuditRows<'a> {
     domain_ids: Vec<i64>,
     occurred_at: Vec<i64>,
-    actions: Vec<&'a str>,
+    actions: Vec<AuditAction>,
     actors: Vec<&'a str>,
     request_ids: Vec<Option<&'a str>>,
     details: Vec<&'a str>,

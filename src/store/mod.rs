@@ -14,6 +14,7 @@ pub mod directory;
 pub mod domains;
 mod error;
 pub mod keys;
+pub mod liveness;
 pub mod migrations;
 pub mod models;
 mod pool;
@@ -22,7 +23,6 @@ pub mod schema;
 mod sqlite;
 pub mod tokens;
 pub mod users;
-pub mod watermarks;
 mod writer;
 
 use std::sync::Arc;
@@ -147,7 +147,7 @@ impl Store {
     }
 
     /// A token by the SHA-256 of its string, with everything that decides whether it
-    /// is live (`tokens::view_by_hash`); on PostgreSQL batched with the look-ups of
+    /// is live (`tokens::view_by_hash`, `liveness`); on PostgreSQL batched with the look-ups of
     /// concurrent requests.
     pub async fn token(
         &self,
@@ -157,10 +157,10 @@ impl Store {
         self.inner.token(domain_id, hash).await
     }
 
-    /// Carries out a client's revocation; `Ok` only once it is durable. Batched with
-    /// the revocations of concurrent requests (`revocations.rs`).
-    pub async fn revoke(&self, write: revocations::RevocationWrite) -> Result<tokens::Revoked, StoreError> {
-        self.inner.revoke(write).await
+    /// Carries out a revocation through the one pipeline (`revocations`); `Ok` only
+    /// once it is durable. Batched with the revocations of concurrent requests.
+    pub async fn revoke(&self, revocation: revocations::Revocation) -> Result<revocations::Revoked, StoreError> {
+        self.inner.revoke(revocation).await
     }
 
     /// Stores a `client_credentials` access token; `Ok` only once it is durable.

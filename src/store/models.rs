@@ -5,10 +5,44 @@
 //! depend on which fields are `None` is prepared once and cached, where one with
 //! `DEFAULT` in it is prepared anew on every insert.
 
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql};
 use diesel::prelude::*;
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
 
 use super::schema::{audit_events, clients, consents, domains, signing_keys, token_families, tokens, users};
 use crate::clock::UnixMicros;
+use crate::domain::audit::AuditAction;
+use crate::domain::revocation::TokenKind;
+
+impl<DB: Backend> ToSql<Text, DB> for TokenKind
+where
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        self.as_str().to_sql(out)
+    }
+}
+
+impl<DB: Backend> FromSql<Text, DB> for TokenKind
+where
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        let raw = String::from_sql(bytes)?;
+        TokenKind::parse(&raw).ok_or_else(|| format!("unknown token kind {raw:?}").into())
+    }
+}
+
+impl<DB: Backend> ToSql<Text, DB> for AuditAction
+where
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        self.as_str().to_sql(out)
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = domains)]
@@ -137,7 +171,7 @@ pub struct AuditEventRow {
 pub struct NewAuditEvent<'a> {
     pub domain_id: i64,
     pub occurred_at: UnixMicros,
-    pub action: &'a str,
+    pub action: AuditAction,
     pub actor: &'a str,
     pub request_id: Option<&'a str>,
     pub details: String,
@@ -235,7 +269,7 @@ pub struct NewFamily {
 pub struct TokenRow {
     pub domain_id: i64,
     pub id: i64,
-    pub kind: String,
+    pub kind: TokenKind,
     pub token_hash: Vec<u8>,
     pub jti: String,
     pub family_ref: Option<i64>,
@@ -257,7 +291,7 @@ pub struct TokenRow {
 #[diesel(treat_none_as_default_value = false)]
 pub struct NewToken<'a> {
     pub domain_id: i64,
-    pub kind: &'a str,
+    pub kind: TokenKind,
     pub token_hash: &'a [u8],
     pub jti: &'a str,
     pub family_ref: Option<i64>,

@@ -12,9 +12,9 @@ use futures_util::FutureExt;
 use std::collections::{BTreeMap, HashMap};
 
 use super::batcher::{Batcher, Ran};
-use super::revocations::{self, RevocationWrite};
+use super::revocations::{self, Revocation, Revoked};
 use super::sqlite::{self, SqliteConn};
-use super::tokens::{self, ClientToken, Revoked, TokenView};
+use super::tokens::{self, ClientToken, TokenView};
 use super::writer::Writer;
 use super::{Backend, Db, Operation, StoreError, StoreOptions};
 use crate::config::DatabaseUrl;
@@ -27,7 +27,7 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 /// SQLite readers: enough for every HTTP worker and a few CLI or admin reads.
 const SQLITE_READERS: usize = 8;
 
-/// PostgreSQL tasks batching token look-ups and client revocations (`batcher.rs`): two
+/// PostgreSQL tasks batching token look-ups and revocations (`batcher.rs`): two
 /// each, so one batch gathers while the other is in the database.
 const LOOKUP_WORKERS: usize = 2;
 const REVOCATION_WORKERS: usize = 2;
@@ -41,7 +41,7 @@ pub(super) enum Pools {
     Postgres {
         pool: Pool<AsyncPgConnection>,
         lookups: Batcher<Lookup, Option<TokenView>>,
-        revocations: Batcher<RevocationWrite, Revoked>,
+        revocations: Batcher<Revocation, Revoked>,
         issuances: Batcher<ClientToken, ()>,
     },
     Sqlite {
@@ -72,7 +72,7 @@ impl Pools {
                 drop(pool.get().await?);
                 Ok(Self::Postgres {
                     lookups: Batcher::start(pool.clone(), LOOKUP_WORKERS, look_up_batch),
-                    revocations: Batcher::start(pool.clone(), REVOCATION_WORKERS, revoke_batch),
+                    revocations: Batcher::start(pool.clone(), REVOCATION_WORKERS, revocations::run_pg_batch),
                     issuances: Batcher::start(pool.clone(), ISSUANCE_WORKERS, issue_batch),
                     pool,
                 })
@@ -154,11 +154,11 @@ impl Pools {
         }
     }
 
-    pub(super) async fn revoke(&self, write: RevocationWrite) -> Result<Revoked, StoreError> {
+    pub(super) async fn revoke(&self, revocation: Revocation) -> Result<Revoked, StoreError> {
         bounded(async {
             match self {
-                Self::Postgres { revocations, .. } => revocations.submit(write).await,
-                Self::Sqlite { writer, .. } => writer.revoke(write).await,
+                Self::Postgres { revocations, .. } => revocations.submit(revocation).await,
+                Self::Sqlite { writer, .. } => writer.revoke(revocation).await,
             }
         })
         .await
@@ -217,62 +217,6 @@ fn look_up_batch(conn: &mut AsyncPgConnection, wanted: Vec<Lookup>) -> Ran<'_, O
     })
 }
 
-/// A batch of client revocations. Those that reach only their own token go through one
-/// statement (`revocations::execute_single_tokens_pg`); the others, reaching families
-/// or consents, through one transaction. Should either fail for a reason other than
-/// the database being unreachable, its members are retried one by one, so only the one
-/// that cannot be done fails.
-fn revoke_batch(conn: &mut AsyncPgConnection, writes: Vec<RevocationWrite>) -> Ran<'_, Revoked> {
-    Box::pin(async move {
-        let mut results: Vec<Option<Result<Revoked, StoreError>>> = writes.iter().map(|_| None).collect();
-        type Numbered = Vec<(usize, RevocationWrite)>;
-        let (single, wide): (Numbered, Numbered) = writes
-            .into_iter()
-            .enumerate()
-            .partition(|(_, w)| w.plan.family.is_none() && w.plan.consent.is_none());
-        for (group, single_tokens) in [(single, true), (wide, false)] {
-            if group.is_empty() {
-                continue;
-            }
-            let (indexes, members): (Vec<usize>, Vec<RevocationWrite>) = group.into_iter().unzip();
-            let together = if single_tokens {
-                revocations::execute_single_tokens_pg(conn, &members).await
-            } else {
-                revoke_in_transaction(conn, &members).await
-            };
-            let group_results: Vec<Result<Revoked, StoreError>> = match together {
-                Ok(revoked) => revoked.into_iter().map(Ok).collect(),
-                Err(error @ StoreError::Unavailable(_)) => return Err(error),
-                Err(error) => {
-                    tracing::warn!(%error, "a batch of revocations failed; retrying them one by one");
-                    let mut alone = Vec::with_capacity(members.len());
-                    for write in &members {
-                        let result = revoke_in_transaction(conn, std::slice::from_ref(write)).await;
-                        alone.push(result.map(|mut revoked| revoked.pop().unwrap_or_default()));
-                    }
-                    alone
-                }
-            };
-            for (index, result) in indexes.into_iter().zip(group_results) {
-                results[index] = Some(result);
-            }
-        }
-        Ok(results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(StoreError::Internal("a revocation was left out of its batch".into()))))
-            .collect())
-    })
-}
-
-async fn revoke_in_transaction(
-    conn: &mut AsyncPgConnection,
-    writes: &[RevocationWrite],
-) -> Result<Vec<Revoked>, StoreError> {
-    AnsiTransactionManager::begin_transaction(conn).await?;
-    let outcome = revocations::execute(&mut Db::Postgres(conn), writes).await;
-    finish_transaction(conn, outcome).await
-}
-
 async fn bounded<T>(work: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
     tokio::time::timeout(OPERATION_TIMEOUT, work)
         .await
@@ -289,7 +233,10 @@ async fn in_transaction<T>(conn: &mut AsyncPgConnection, op: impl Operation<T>) 
 }
 
 /// Commits after a successful `outcome`, rolls back after a failed one.
-async fn finish_transaction<T>(conn: &mut AsyncPgConnection, outcome: Result<T, StoreError>) -> Result<T, StoreError> {
+pub(super) async fn finish_transaction<T>(
+    conn: &mut AsyncPgConnection,
+    outcome: Result<T, StoreError>,
+) -> Result<T, StoreError> {
     match outcome {
         Ok(value) => {
             AnsiTransactionManager::commit_transaction(conn).await?;

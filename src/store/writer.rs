@@ -8,9 +8,9 @@
 //! failed operation rolls back to its savepoint without touching its neighbours; a
 //! failed commit fails every operation of the batch (503, never a false success).
 //!
-//! Client revocations, the hot path, are not closures but data
-//! ([`RevocationWrite`]): all of a batch's are carried out together by
-//! `revocations::execute`, a few statements for all of them. Should that fail, each
+//! Revocations, the hot path, are not closures but data ([`Revocation`]): all of a
+//! batch's are carried out together by `revocations::execute`, a few statements for
+//! all of them. Should that fail, each
 //! is retried alone in its own savepoint, so one bad revocation cannot sink the rest.
 
 use std::panic::AssertUnwindSafe;
@@ -22,9 +22,8 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
-use super::revocations::{self, RevocationWrite};
+use super::revocations::{self, Revocation, Revoked};
 use super::sqlite::{self, Inline, SqliteConn};
-use super::tokens::Revoked;
 use super::{Db, Operation, StoreError};
 
 /// The most operations one commit carries: enough to amortize the fsync, small enough
@@ -40,10 +39,10 @@ type Ran = (bool, Delivery);
 type Job = Box<dyn for<'c> FnOnce(Db<'c>) -> BoxFuture<'c, Ran> + Send>;
 type TxManager = <SqliteConn as AsyncConnection>::TransactionManager;
 
-/// What the queue carries: any write, or a client revocation to batch with the others.
+/// What the queue carries: any write, or a revocation to batch with the others.
 enum Work {
     Job(Job),
-    Revocation(RevocationWrite, oneshot::Sender<Result<Revoked, StoreError>>),
+    Revocation(Revocation, oneshot::Sender<Result<Revoked, StoreError>>),
 }
 
 #[derive(Clone)]
@@ -117,10 +116,10 @@ impl Writer {
         self.enqueue(Work::Job(job), answered).await
     }
 
-    /// Queues a client revocation and waits until the batch holding it has committed.
-    pub(super) async fn revoke(&self, write: RevocationWrite) -> Result<Revoked, StoreError> {
+    /// Queues a revocation and waits until the batch holding it has committed.
+    pub(super) async fn revoke(&self, revocation: Revocation) -> Result<Revoked, StoreError> {
         let (answer, answered) = oneshot::channel();
-        self.enqueue(Work::Revocation(write, answer), answered).await
+        self.enqueue(Work::Revocation(revocation, answer), answered).await
     }
 
     async fn enqueue<T>(
@@ -221,7 +220,7 @@ async fn run_job(conn: &mut SqliteConn, job: Job, deliveries: &mut Vec<Delivery>
 /// that only the one that cannot be done fails.
 async fn run_revocations(
     conn: &mut SqliteConn,
-    revocations: Vec<(RevocationWrite, oneshot::Sender<Result<Revoked, StoreError>>)>,
+    revocations: Vec<(Revocation, oneshot::Sender<Result<Revoked, StoreError>>)>,
     deliveries: &mut Vec<Delivery>,
 ) -> Result<(), StoreError> {
     let (writes, answers): (Vec<_>, Vec<_>) = revocations.into_iter().unzip();

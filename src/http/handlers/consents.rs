@@ -62,6 +62,7 @@ pub async fn withdraw(
         &state.clock,
         &user.0,
         consent_id,
+        None,
         Some(request_id.to_string()),
     )
     .await

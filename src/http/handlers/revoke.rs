@@ -7,14 +7,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::ToSchema;
 
 use super::token::MAX_TOKEN_BYTES;
-use crate::domain::revocation::{REVOKE_LEVELS, RevokeLevel, TOKEN_TYPES, TokenTypeParam, parse_closed};
+use crate::domain::revocation::{REVOKE_LEVELS, Reason, RevokeLevel, TOKEN_TYPES, TokenTypeParam, parse_closed};
 use crate::http::error::documented::{ClientAuthFailed, FormBodyRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{IdentityDomain, OAuthForm, presented_credentials};
 use crate::http::handlers::admin::Success;
 use crate::http::middleware::RequestId;
 use crate::http::state::AppState;
-use crate::oauth::revocation::{self, LevelChoice};
+use crate::oauth::revocation::{self, LevelChoice, RevocationRequest};
 use crate::oauth::{OAuthError, client_auth};
 use crate::tokens::PlainToken;
 
@@ -38,6 +38,10 @@ pub struct RevokeForm {
     /// RFC 7009 `access_token` or `refresh_token`; other values are ignored.
     #[schema(nullable = false, min_length = 1, example = "refresh_token")]
     token_type_hint: Option<String>,
+    /// Why: kept with the revocation and in its audit event (never shown by
+    /// introspection). 1 to 200 characters, no control characters.
+    #[schema(nullable = false, min_length = 1, max_length = 200, example = "user logged out")]
+    reason: Option<String>,
     /// `client_secret_post` with `client_secret`, or a public client alone (instead of
     /// HTTP Basic; with Basic it must equal the Basic user).
     #[schema(nullable = false, pattern = "^[ -~]{1,255}$", example = "web")]
@@ -75,7 +79,7 @@ id and secret form-urlencoded first, RFC 6749 §2.3.1), or with `client_id` and 
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "invalid_request: missing or malformed identity domain, a missing, empty, \
             repeated or over-8-KiB parameter, an invalid `token_type` or `revoke_level` (the description names the \
-            allowed values), two client authentication methods; or unauthorized_client: this client may not revoke \
+            allowed values), a `reason` over 200 characters or with control characters, two client authentication methods; or unauthorized_client: this client may not revoke \
             this token (nothing changed)", body = ErrorBody,
             example = json!({"status":"failure","error":"invalid_request","error_description":"revoke_level must be one of NONE, RELATED_TOKENS, RELATED_CONSENT, not \"ALL\""})),
         ClientAuthFailed,
@@ -161,17 +165,10 @@ async fn run(
     let client = client_auth::authenticate(&state.store, &domain, credentials)
         .await
         .map_err(oauth)?;
-    let (token, choice) = parameters(form, endpoint).map_err(oauth)?;
-    let revoked = revocation::revoke(
-        &state.store,
-        &state.clock,
-        &client,
-        &token,
-        choice,
-        Some(request_id.to_string()),
-    )
-    .await
-    .map_err(oauth)?;
+    let request = parameters(form, endpoint, request_id.to_string()).map_err(oauth)?;
+    let revoked = revocation::revoke(&state.store, &state.clock, &client, request)
+        .await
+        .map_err(oauth)?;
     // The audit trail keeps every revocation that ended something, durably; the request
     // log line says it was answered. This is for debugging.
     tracing::debug!(
@@ -186,7 +183,7 @@ async fn run(
         .json(Success { status: "success" }))
 }
 
-fn parameters(form: &OAuthForm, endpoint: Endpoint) -> Result<(PlainToken, LevelChoice), OAuthError> {
+fn parameters(form: &OAuthForm, endpoint: Endpoint, request_id: String) -> Result<RevocationRequest, OAuthError> {
     let token = form
         .get("token")
         .ok_or_else(|| OAuthError::InvalidRequest("parameter token is required".into()))?;
@@ -208,5 +205,15 @@ fn parameters(form: &OAuthForm, endpoint: Endpoint) -> Result<(PlainToken, Level
             Endpoint::Rfc7009 => LevelChoice::Rfc7009Default,
         },
     };
-    Ok((PlainToken::new(token.to_owned()), choice))
+    let reason = form
+        .get("reason")
+        .map(Reason::parse)
+        .transpose()
+        .map_err(OAuthError::InvalidRequest)?;
+    Ok(RevocationRequest {
+        token: PlainToken::new(token.to_owned()),
+        level: choice,
+        reason,
+        request_id: Some(request_id),
+    })
 }

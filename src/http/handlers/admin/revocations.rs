@@ -8,7 +8,7 @@ use validator::Validate;
 
 use crate::admin::BulkSpec;
 use crate::clock::parse_rfc3339;
-use crate::domain::revocation::TokenKind;
+use crate::domain::revocation::{Reason, TokenKind};
 use crate::domain::{ClientId, DomainName, Username};
 use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
@@ -40,7 +40,8 @@ pub struct BulkRevocation {
     pub issued_before: Option<String>,
     /// Also withdraw the matching consents (and so every token under them).
     pub revoke_consents: Option<bool>,
-    /// Kept with the revocation and in the audit event.
+    /// Kept with the revocation and in the audit event: 1 to 200 characters, no
+    /// control characters.
     #[validate(length(max = 200, message = "at most 200 characters"))]
     #[schema(max_length = 200)]
     pub reason: Option<String>,
@@ -97,7 +98,12 @@ pub async fn create(
         },
         issued_before,
         revoke_consents: body.revoke_consents.unwrap_or(false),
-        reason: body.reason,
+        reason: body
+            .reason
+            .as_deref()
+            .map(Reason::parse)
+            .transpose()
+            .map_err(ApiError::InvalidRequest)?,
         dry_run: body.dry_run.unwrap_or(false),
     };
     let revoked_tokens = state.admin.bulk_revoke(&domain, spec, operator.actor()).await?;

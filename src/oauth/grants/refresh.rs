@@ -1,0 +1,154 @@
+//! The `refresh_token` grant (RFC 6749 §6) with rotation: each refresh replaces the
+//! presented refresh token with a new pair in the same family. A rotated refresh token
+//! presented again is reuse (RFC 9700 §4.14.2): its family dies through the revocation
+//! pipeline, and the caller gets `invalid_grant`.
+
+use super::{IssuedTokens, Lineage, PairTtls, TokenService, mint_access, require_grant};
+use crate::clock::UnixMicros;
+use crate::domain::revocation::TokenKind;
+use crate::domain::{GrantType, Scopes};
+use crate::oauth::{AuthenticatedClient, OAuthError};
+use crate::store::liveness::Facts;
+use crate::store::models::TokenRow;
+use crate::store::revocations::{self, Revocation};
+use crate::store::{Db, StoreError, tokens};
+use crate::tokens::PlainToken;
+
+/// How a refresh ended, decided inside its transaction.
+enum Refresh {
+    Issued { jwt: String, scopes: Scopes },
+    Refused(&'static str),
+    Reused,
+    BadScope(String),
+}
+
+impl TokenService {
+    pub(super) async fn refresh(
+        &self,
+        client: &AuthenticatedClient,
+        issuer: &str,
+        presented: PlainToken,
+        scope: Option<Scopes>,
+        request_id: Option<String>,
+    ) -> Result<IssuedTokens, OAuthError> {
+        require_grant(client, GrantType::RefreshToken)?;
+        let key = self.keys.signing_key(&self.store, client.domain.id).await?;
+        let now = self.clock.now();
+        let (domain_id, client_ref) = (client.domain.id, client.client.id);
+        let ttls = PairTtls {
+            access: client.domain.access_token_ttl_secs,
+            refresh: client.domain.refresh_token_ttl_secs,
+        };
+        let presented_hash = presented.digest();
+        let new_refresh = PlainToken::generate();
+        let new_refresh_hash = new_refresh.digest();
+        let issuer = issuer.to_owned();
+        let client = client.clone();
+
+        let outcome = self
+            .store
+            .write(move |mut db| {
+                Box::pin(async move {
+                    let Some(view) = tokens::view_by_hash(&mut db, domain_id, presented_hash.as_bytes()).await? else {
+                        return Ok(Refresh::Refused("the refresh token is not valid"));
+                    };
+                    let token = &view.token;
+                    // A refresh token is bound to its client (RFC 6749 §6).
+                    if token.kind != TokenKind::Refresh || token.client_ref != client_ref {
+                        return Ok(Refresh::Refused("the refresh token is not valid"));
+                    }
+                    if token.rotated_at.is_some() {
+                        return reuse(&mut db, token, now, request_id).await;
+                    }
+                    if !view.is_live(now) {
+                        return Ok(Refresh::Refused(why_dead(&view.facts(), now)));
+                    }
+                    let (Some(user_ref), Some(family_ref), Some(consent_ref), Some(username)) = (
+                        token.user_ref,
+                        token.family_ref,
+                        token.consent_ref,
+                        view.username.as_deref(),
+                    ) else {
+                        return Ok(Refresh::Refused("the refresh token is not valid"));
+                    };
+                    let original = Scopes::parse_space_separated(&token.scopes)
+                        .map_err(|e| StoreError::Internal(format!("stored scopes: {e}")))?;
+                    let scopes = match Scopes::granted(scope.as_ref(), &original) {
+                        Ok(scopes) => scopes,
+                        Err(refused) => return Ok(Refresh::BadScope(refused.to_string())),
+                    };
+                    // The conditional update is what decides a race of two refreshes.
+                    if !tokens::mark_rotated(&mut db, domain_id, token.id, now).await? {
+                        return reuse(&mut db, token, now, request_id).await;
+                    }
+                    let access = mint_access(&key, &issuer, username, &client, &scopes, now, ttls.access)
+                        .map_err(|e| StoreError::Internal(e.to_string()))?;
+                    let lineage = Lineage {
+                        domain_id,
+                        client_ref,
+                        user_ref,
+                        consent_ref,
+                        family_ref,
+                        parent_ref: Some(token.id),
+                    };
+                    let scope_text = scopes.to_space_separated();
+                    lineage
+                        .insert_pair(
+                            &mut db,
+                            (&access.hash, &access.jti),
+                            &new_refresh_hash,
+                            &scope_text,
+                            now,
+                            ttls,
+                        )
+                        .await?;
+                    Ok(Refresh::Issued {
+                        jwt: access.jwt,
+                        scopes,
+                    })
+                })
+            })
+            .await?;
+        match outcome {
+            Refresh::Issued { jwt, scopes } => Ok(IssuedTokens {
+                access_token: jwt,
+                expires_in: ttls.access,
+                refresh_token: Some(new_refresh),
+                scope: scopes,
+            }),
+            Refresh::Refused(why) => Err(OAuthError::InvalidGrant(why.into())),
+            Refresh::Reused => Err(OAuthError::InvalidGrant(
+                "the refresh token was already used; every token of its grant is now revoked".into(),
+            )),
+            Refresh::BadScope(scope) => Err(OAuthError::InvalidScope(format!(
+                "scope {scope} was not granted to this refresh token"
+            ))),
+        }
+    }
+}
+
+/// Why a refresh token that is not live cannot be used, in the client's words.
+fn why_dead(facts: &Facts, now: UnixMicros) -> &'static str {
+    if facts.consent_withdrawn {
+        "the consent behind this refresh token was withdrawn"
+    } else if facts.expires_at <= now {
+        "the refresh token has expired"
+    } else {
+        "the refresh token is revoked"
+    }
+}
+
+/// A rotated refresh token came back: someone holds a copy. Its whole family dies
+/// through the revocation pipeline, in this transaction; the caller gets
+/// `invalid_grant`.
+async fn reuse(
+    db: &mut Db<'_>,
+    token: &TokenRow,
+    now: UnixMicros,
+    request_id: Option<String>,
+) -> Result<Refresh, StoreError> {
+    if let Some(family) = token.family_ref {
+        revocations::execute(db, &[Revocation::reuse(token.domain_id, family, request_id, now)]).await?;
+    }
+    Ok(Refresh::Reused)
+}

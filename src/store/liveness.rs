@@ -1,0 +1,162 @@
+//! When a token is live: the one rule (DESIGN.md, "Revocation state"), written once as
+//! SQL and once in Rust over the same facts.
+//!
+//! A token is live when its row is not revoked, not rotated (only refresh tokens
+//! rotate), not expired, its family is not revoked, its consent not withdrawn, and no
+//! bulk-revocation watermark covers it. Every read that asks goes through here: the
+//! look-up behind revocation, introspection and bearer tokens selects the [`Facts`]
+//! with [`facts`] and asks [`Facts::is_live`]; the refresh grant does the same inside
+//! its transaction; revocations mark and bulk revocations count with [`live`].
+
+use diesel::dsl::{exists, not};
+use diesel::prelude::*;
+
+use super::schema::{consents, revocation_watermarks, token_families, tokens};
+use crate::clock::UnixMicros;
+
+/// What decides whether one token is live, as read with its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts {
+    pub revoked_at: Option<UnixMicros>,
+    pub rotated_at: Option<UnixMicros>,
+    pub expires_at: UnixMicros,
+    pub family_revoked: bool,
+    pub consent_withdrawn: bool,
+    /// A bulk revocation's watermark covers it.
+    pub watermarked: bool,
+}
+
+impl Facts {
+    /// The rule, in Rust; [`live`] is the same rule in SQL.
+    pub fn is_live(&self, now: UnixMicros) -> bool {
+        self.revoked_at.is_none()
+            && self.rotated_at.is_none()
+            && self.expires_at > now
+            && !self.family_revoked
+            && !self.consent_withdrawn
+            && !self.watermarked
+    }
+}
+
+/// The rule, in SQL, for the row of `tokens` the enclosing statement is on: usable in
+/// the `WHERE` of a `SELECT`, a `COUNT` or an `UPDATE tokens`.
+#[diesel::dsl::auto_type]
+pub fn live(now: UnixMicros) -> _ {
+    tokens::revoked_at
+        .is_null()
+        .and(tokens::rotated_at.is_null())
+        .and(tokens::expires_at.gt(now))
+        .and(not(family_revoked()))
+        .and(not(consent_withdrawn()))
+        .and(not(watermarked()))
+}
+
+/// The three facts that live outside the token's row, for the `SELECT` of a look-up
+/// (the row itself brings the others).
+#[diesel::dsl::auto_type]
+pub fn facts() -> _ {
+    (family_revoked(), consent_withdrawn(), watermarked())
+}
+
+/// The token's family (if it has one) is revoked.
+#[diesel::dsl::auto_type]
+pub fn family_revoked() -> _ {
+    exists(
+        token_families::table
+            .filter(token_families::domain_id.eq(tokens::domain_id))
+            .filter(token_families::id.nullable().eq(tokens::family_ref))
+            .filter(token_families::revoked_at.is_not_null())
+            .select(token_families::id),
+    )
+}
+
+/// The consent the token was issued under (if any) is withdrawn.
+#[diesel::dsl::auto_type]
+pub fn consent_withdrawn() -> _ {
+    exists(
+        consents::table
+            .filter(consents::domain_id.eq(tokens::domain_id))
+            .filter(consents::id.nullable().eq(tokens::consent_ref))
+            .filter(consents::revoked_at.is_not_null())
+            .select(consents::id),
+    )
+}
+
+/// A watermark revokes the token: one of its user and/or client, of its kind (or
+/// both kinds), set after the token was issued.
+#[diesel::dsl::auto_type]
+pub fn watermarked() -> _ {
+    exists(
+        revocation_watermarks::table
+            .filter(revocation_watermarks::domain_id.eq(tokens::domain_id))
+            .filter(
+                revocation_watermarks::user_ref
+                    .is_null()
+                    .or(revocation_watermarks::user_ref.eq(tokens::user_ref)),
+            )
+            .filter(
+                revocation_watermarks::client_ref
+                    .is_null()
+                    .or(revocation_watermarks::client_ref.eq(tokens::client_ref.nullable())),
+            )
+            .filter(
+                revocation_watermarks::token_kind
+                    .is_null()
+                    .or(revocation_watermarks::token_kind.eq(tokens::kind.nullable())),
+            )
+            .filter(revocation_watermarks::revoked_before.gt(tokens::issued_at))
+            .select(revocation_watermarks::id),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: UnixMicros = 1_000;
+
+    fn live_facts() -> Facts {
+        Facts {
+            revoked_at: None,
+            rotated_at: None,
+            expires_at: NOW + 1,
+            family_revoked: false,
+            consent_withdrawn: false,
+            watermarked: false,
+        }
+    }
+
+    #[test]
+    fn any_one_fact_kills() {
+        assert!(live_facts().is_live(NOW));
+        let dead = [
+            Facts {
+                revoked_at: Some(1),
+                ..live_facts()
+            },
+            Facts {
+                rotated_at: Some(1),
+                ..live_facts()
+            },
+            Facts {
+                expires_at: NOW,
+                ..live_facts()
+            },
+            Facts {
+                family_revoked: true,
+                ..live_facts()
+            },
+            Facts {
+                consent_withdrawn: true,
+                ..live_facts()
+            },
+            Facts {
+                watermarked: true,
+                ..live_facts()
+            },
+        ];
+        for facts in dead {
+            assert!(!facts.is_live(NOW), "{facts:?}");
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! The statements that mark things revoked: tokens, families, consents, in that order.
+//! Only [`super::execute`] calls them; only live tokens are marked (`store::liveness`),
+//! so what comes back is exactly what the revocation ended.
+
+use diesel::backend::Backend;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
+use diesel::sqlite::Sqlite;
+use diesel_async::RunQueryDsl;
+
+use crate::clock::UnixMicros;
+use crate::domain::revocation::TokenKind;
+use crate::on_db;
+use crate::store::liveness;
+use crate::store::schema::{consents, token_families};
+use crate::store::{Db, StoreError};
+
+/// What the marked rows keep: who revoked them and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Marking<'a> {
+    pub by: &'a str,
+    pub reason: Option<&'a str>,
+}
+
+/// The tokens one statement marks: these ids, every token of these families, every
+/// token issued under these consents.
+#[derive(Debug, Default)]
+pub(super) struct TokenReach {
+    pub tokens: Vec<i64>,
+    pub families: Vec<i64>,
+    pub consents: Vec<i64>,
+}
+
+impl TokenReach {
+    pub fn dedup(&mut self) {
+        for ids in [&mut self.tokens, &mut self.families, &mut self.consents] {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty() && self.families.is_empty() && self.consents.is_empty()
+    }
+}
+
+/// A token a statement marked, with what tells which revocation reached it.
+#[derive(Debug, Queryable)]
+pub(super) struct Marked {
+    pub id: i64,
+    pub family: Option<i64>,
+    pub consent: Option<i64>,
+    pub kind: TokenKind,
+}
+
+/// Whether the consent is active and the user's: only then may they withdraw it.
+pub(super) async fn is_active_consent_of(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    consent: i64,
+    user_ref: i64,
+) -> Result<bool, StoreError> {
+    Ok(on_db!(db, |conn| diesel::select(diesel::dsl::exists(
+        consents::table
+            .filter(consents::domain_id.eq(domain_id))
+            .filter(consents::id.eq(consent))
+            .filter(consents::user_ref.eq(user_ref))
+            .filter(consents::revoked_at.is_null())
+    ))
+    .get_result(conn)
+    .await)?)
+}
+
+/// Withdraws these consents, those still active; which it withdrew.
+pub(super) async fn mark_consents(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    ids: &[i64],
+    at: UnixMicros,
+    marking: &Marking<'_>,
+) -> Result<Vec<i64>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(on_db!(db, |conn| diesel::update(
+        consents::table
+            .filter(consents::domain_id.eq(domain_id))
+            .filter(consents::id.eq_any(ids))
+            .filter(consents::revoked_at.is_null())
+    )
+    .set((consents::revoked_at.eq(at), consents::revoked_reason.eq(marking.reason)))
+    .returning(consents::id)
+    .get_results(conn)
+    .await)?)
+}
+
+/// Revokes these families and every family under these consents, those still open.
+pub(super) async fn mark_families(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    ids: &[i64],
+    under_consents: &[i64],
+    at: UnixMicros,
+    marking: &Marking<'_>,
+) -> Result<(), StoreError> {
+    if ids.is_empty() && under_consents.is_empty() {
+        return Ok(());
+    }
+    on_db!(db, |conn| diesel::update(
+        token_families::table
+            .filter(token_families::domain_id.eq(domain_id))
+            .filter(token_families::revoked_at.is_null())
+            .filter(
+                token_families::id
+                    .eq_any(ids)
+                    .or(token_families::consent_ref.eq_any(under_consents).assume_not_null()),
+            )
+    )
+    .set((
+        token_families::revoked_at.eq(at),
+        token_families::revoked_reason.eq(marking.reason),
+    ))
+    .execute(conn)
+    .await)?;
+    Ok(())
+}
+
+/// Marks the live tokens of `reach` revoked, in one statement.
+pub(super) async fn mark_tokens(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    reach: &TokenReach,
+    at: UnixMicros,
+    marking: &Marking<'_>,
+) -> Result<Vec<Marked>, StoreError> {
+    let statement = MarkTokens::new(domain_id, reach, at, marking);
+    Ok(on_db!(db, |conn| statement.get_results(conn).await)?)
+}
+
+/// `UPDATE tokens … WHERE <reached> AND <live> RETURNING …`, written by hand so its text
+/// depends only on which of the three lists are present, not on their lengths: each
+/// connection prepares each shape once. SQLite reads the ids from JSON arrays
+/// (`json_each`), PostgreSQL from array parameters. (diesel prepares every `IN (…)`
+/// list anew, which on the writer's hot path cost more than the update itself.)
+struct MarkTokens<'a> {
+    domain_id: i64,
+    reach: &'a TokenReach,
+    /// The same lists as JSON, for SQLite.
+    json: [String; 3],
+    at: UnixMicros,
+    marking: &'a Marking<'a>,
+    live: liveness::live,
+}
+
+impl<'a> MarkTokens<'a> {
+    fn new(domain_id: i64, reach: &'a TokenReach, at: UnixMicros, marking: &'a Marking<'a>) -> Self {
+        let json = |ids: &[i64]| format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+        Self {
+            domain_id,
+            reach,
+            json: [json(&reach.tokens), json(&reach.families), json(&reach.consents)],
+            at,
+            marking,
+            live: liveness::live(at),
+        }
+    }
+
+    fn lists(&self) -> [(&'static str, &'a [i64]); 3] {
+        [
+            ("id", &self.reach.tokens),
+            ("family_ref", &self.reach.families),
+            ("consent_ref", &self.reach.consents),
+        ]
+    }
+
+    /// Everything but the id lists, which each backend spells its own way.
+    fn walk_ast_with<'b, DB>(
+        &'b self,
+        mut out: AstPass<'_, 'b, DB>,
+        mut list: impl FnMut(&mut AstPass<'_, 'b, DB>, usize) -> QueryResult<()>,
+    ) -> QueryResult<()>
+    where
+        DB: Backend,
+        i64: ToSql<BigInt, DB>,
+        str: ToSql<Text, DB>,
+        liveness::live: QueryFragment<DB>,
+    {
+        out.push_sql("UPDATE tokens SET revoked_at = ");
+        out.push_bind_param::<BigInt, _>(&self.at)?;
+        out.push_sql(", revoked_by = ");
+        out.push_bind_param::<Text, _>(self.marking.by)?;
+        out.push_sql(", revoked_reason = ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.marking.reason)?;
+        out.push_sql(" WHERE domain_id = ");
+        out.push_bind_param::<BigInt, _>(&self.domain_id)?;
+        out.push_sql(" AND (");
+        let mut first = true;
+        for (index, (column, ids)) in self.lists().into_iter().enumerate() {
+            if ids.is_empty() {
+                continue;
+            }
+            if !first {
+                out.push_sql(" OR ");
+            }
+            first = false;
+            out.push_sql(column);
+            list(&mut out, index)?;
+        }
+        if first {
+            out.push_sql("FALSE");
+        }
+        out.push_sql(") AND ");
+        self.live.walk_ast(out.reborrow())?;
+        out.push_sql(" RETURNING id, family_ref, consent_ref, kind");
+        Ok(())
+    }
+}
+
+impl QueryFragment<Sqlite> for MarkTokens<'_> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        self.walk_ast_with(out, |out, index| {
+            out.push_sql(" IN (SELECT value FROM json_each(");
+            out.push_bind_param::<Text, _>(self.json[index].as_str())?;
+            out.push_sql("))");
+            Ok(())
+        })
+    }
+}
+
+impl QueryFragment<Pg> for MarkTokens<'_> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let lists = self.lists();
+        self.walk_ast_with(out, |out, index| {
+            out.push_sql(" = ANY(");
+            out.push_bind_param::<Array<BigInt>, _>(lists[index].1)?;
+            out.push_sql(")");
+            Ok(())
+        })
+    }
+}
+
+impl QueryId for MarkTokens<'_> {
+    type QueryId = ();
+    // Cached by its text, which is fixed per backend and shape.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for MarkTokens<'_> {
+    type SqlType = (BigInt, Nullable<BigInt>, Nullable<BigInt>, Text);
+}

@@ -1,0 +1,421 @@
+//! The revocation pipeline: every way of revoking (a client at any level, refresh-token
+//! reuse, consent withdrawal, bulk revocation) describes itself as one [`Revocation`]
+//! and is carried out by [`execute`], inside a transaction, many at a time.
+//!
+//! `execute` is the only writer of `revoked_at` (tokens, families, consents) and of
+//! watermarks, and the one place where the side effects of a revocation are written,
+//! in this order: the marks (`marks.rs`, `bulk.rs`), then the audit event ([`record`]).
+//! A new side effect (a status-list bit, an outbox row) is one more step at the end of
+//! [`execute`], and one more CTE in the PostgreSQL fast path (`fast_path.rs`), which
+//! carries out the commonest batch in one statement built from the same pieces.
+//!
+//! Rows are marked in one order on every path, tokens, then families, then consents,
+//! so concurrent revocations and refreshes take their locks in the same order (and a
+//! token's liveness is judged before its family or consent is marked).
+
+mod bulk;
+mod fast_path;
+mod marks;
+mod pg_batch;
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+pub use bulk::{Bulk, count_live};
+pub(super) use pg_batch::run as run_pg_batch;
+
+use super::models::NewAuditEvent;
+use super::{Db, StoreError, audit};
+use crate::clock::UnixMicros;
+use crate::domain::audit::AuditAction;
+use crate::domain::revocation::{FixedReason, InitiatingEntity, Plan, Reason, RevokeLevel, TokenKind};
+use marks::{Marked, Marking, TokenReach};
+
+/// One revocation, decided and waiting to be carried out.
+#[derive(Debug, Clone)]
+pub struct Revocation {
+    pub domain_id: i64,
+    pub reach: Reach,
+    pub by: RevokedBy,
+    /// The level applied, when the revocation has one (not for bulk).
+    pub level: Option<RevokeLevel>,
+    pub reason: Option<Reason>,
+    pub request_id: Option<String>,
+    /// When it was decided; a batch is stamped with the latest of its members.
+    pub at: UnixMicros,
+}
+
+/// What a revocation reaches.
+#[derive(Debug, Clone)]
+pub enum Reach {
+    /// A presented token and what its level reaches from it (`domain::revocation::plan`).
+    Token { plan: Plan, kind: TokenKind },
+    /// A whole family: a rotated refresh token came back.
+    ReusedFamily(i64),
+    /// A consent, with everything under it, if it is still this user's and active.
+    Consent { consent: i64, user_ref: i64 },
+    /// Every token of a user and/or client, by watermark.
+    Watermark(Bulk),
+}
+
+/// Who revoked: what the rows keep as `revoked_by` and the audit event as its actor
+/// (a client's id, `operator`, `cli`, `user:<name>`, `policy`), and in CAEP's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedBy {
+    pub name: String,
+    pub entity: InitiatingEntity,
+}
+
+impl RevokedBy {
+    /// A client revoking a token: its own, or as its domain's administrator.
+    pub fn client(client_id: &str, domain_admin: bool) -> Self {
+        Self {
+            name: client_id.to_owned(),
+            entity: if domain_admin {
+                InitiatingEntity::Admin
+            } else {
+                InitiatingEntity::System
+            },
+        }
+    }
+
+    pub fn user(username: &str) -> Self {
+        Self {
+            name: format!("user:{username}"),
+            entity: InitiatingEntity::User,
+        }
+    }
+
+    /// revokd's own rules: reuse detection.
+    pub fn policy() -> Self {
+        Self {
+            name: "policy".into(),
+            entity: InitiatingEntity::Policy,
+        }
+    }
+
+    /// The operator API (`operator`) or the CLI (`cli`).
+    pub fn operator(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            entity: InitiatingEntity::Admin,
+        }
+    }
+}
+
+impl Revocation {
+    /// A rotated refresh token came back: its family dies (RFC 9700 §4.14.2).
+    pub fn reuse(domain_id: i64, family: i64, request_id: Option<String>, at: UnixMicros) -> Self {
+        Self {
+            domain_id,
+            reach: Reach::ReusedFamily(family),
+            by: RevokedBy::policy(),
+            level: Some(RevokeLevel::RelatedTokens),
+            reason: Some(Reason::fixed(FixedReason::RefreshTokenReuse)),
+            request_id,
+            at,
+        }
+    }
+
+    /// A user withdraws one of their consents (SPEC §3.5).
+    pub fn consent_withdrawal(
+        domain_id: i64,
+        consent: i64,
+        user_ref: i64,
+        username: &str,
+        reason: Option<Reason>,
+        request_id: Option<String>,
+        at: UnixMicros,
+    ) -> Self {
+        Self {
+            domain_id,
+            reach: Reach::Consent { consent, user_ref },
+            by: RevokedBy::user(username),
+            level: Some(RevokeLevel::RelatedConsent),
+            reason: Some(reason.unwrap_or_else(|| Reason::fixed(FixedReason::ConsentWithdrawn))),
+            request_id,
+            at,
+        }
+    }
+
+    pub fn action(&self) -> AuditAction {
+        match self.reach {
+            Reach::Token { .. } => AuditAction::TokenRevoked,
+            Reach::ReusedFamily(_) => AuditAction::RefreshTokenReused,
+            Reach::Consent { .. } => AuditAction::ConsentWithdrawn,
+            Reach::Watermark(_) => AuditAction::TokensBulkRevoked,
+        }
+    }
+
+    /// Reaches nothing but its own token: the PostgreSQL fast path can do it.
+    fn single_token(&self) -> Option<i64> {
+        match self.reach {
+            Reach::Token {
+                plan:
+                    Plan {
+                        token,
+                        family: None,
+                        consent: None,
+                    },
+                ..
+            } => Some(token),
+            _ => None,
+        }
+    }
+
+    fn marking(&self) -> Marking<'_> {
+        Marking {
+            by: &self.by.name,
+            reason: self.reason.as_ref().map(Reason::as_str),
+        }
+    }
+
+    /// Whether a token marked by this batch is one this revocation reaches. (A
+    /// consent that is not the user's, or no longer active, never made it into the
+    /// marking statement.)
+    fn reaches(&self, token: &Marked) -> bool {
+        match &self.reach {
+            Reach::Token { plan, .. } => {
+                token.id == plan.token
+                    || (plan.family.is_some() && token.family == plan.family)
+                    || (plan.consent.is_some() && token.consent == plan.consent)
+            }
+            Reach::ReusedFamily(family) => token.family == Some(*family),
+            Reach::Consent { consent, .. } => token.consent == Some(*consent),
+            Reach::Watermark(_) => false,
+        }
+    }
+
+    fn reaches_consent(&self, consent: i64) -> bool {
+        match &self.reach {
+            Reach::Token { plan, .. } => plan.consent == Some(consent),
+            Reach::Consent { consent: own, .. } => *own == consent,
+            Reach::ReusedFamily(_) | Reach::Watermark(_) => false,
+        }
+    }
+}
+
+/// What one revocation ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Revoked {
+    /// Tokens of each kind that were live and are dead now.
+    pub access: usize,
+    pub refresh: usize,
+    /// Consents withdrawn.
+    #[serde(skip)]
+    pub consents: usize,
+}
+
+impl Revoked {
+    /// Tokens ended.
+    pub fn total(self) -> usize {
+        self.access + self.refresh
+    }
+
+    fn add(&mut self, kind: TokenKind) {
+        match kind {
+            TokenKind::Access => self.access += 1,
+            TokenKind::Refresh => self.refresh += 1,
+        }
+    }
+}
+
+/// Carries out `batch` inside the caller's transaction and answers what each member
+/// ended, in order. Each token the batch ends is counted once, for the first member
+/// that reaches it, as if they had run one after the other. A failure fails the whole
+/// batch (the caller rolls it back and may retry the members one by one).
+pub async fn execute(db: &mut Db<'_>, batch: &[Revocation]) -> Result<Vec<Revoked>, StoreError> {
+    let at = batch_time(batch);
+    let mut revoked = vec![Revoked::default(); batch.len()];
+
+    // Members that mark the same way share statements.
+    let mut groups: BTreeMap<(i64, Marking<'_>), Vec<usize>> = BTreeMap::new();
+    for (index, member) in batch.iter().enumerate() {
+        groups
+            .entry((member.domain_id, member.marking()))
+            .or_default()
+            .push(index);
+    }
+    for ((domain_id, marking), members) in groups {
+        let mut reach = TokenReach::default();
+        for &i in &members {
+            match &batch[i].reach {
+                Reach::Token { plan, .. } => {
+                    reach.tokens.push(plan.token);
+                    reach.families.extend(plan.family);
+                    reach.consents.extend(plan.consent);
+                }
+                Reach::ReusedFamily(family) => reach.families.push(*family),
+                Reach::Consent { consent, user_ref } => {
+                    if marks::is_active_consent_of(db, domain_id, *consent, *user_ref).await? {
+                        reach.consents.push(*consent);
+                    }
+                }
+                Reach::Watermark(bulk) => revoked[i] = bulk::execute(db, domain_id, bulk, at, &marking).await?,
+            }
+        }
+        reach.dedup();
+        if reach.is_empty() {
+            continue;
+        }
+        for token in marks::mark_tokens(db, domain_id, &reach, at, &marking).await? {
+            if let Some(&first) = members.iter().find(|&&i| batch[i].reaches(&token)) {
+                revoked[first].add(token.kind);
+            }
+        }
+        marks::mark_families(db, domain_id, &reach.families, &reach.consents, at, &marking).await?;
+        let withdrawn = marks::mark_consents(db, domain_id, &reach.consents, at, &marking).await?;
+        // A withdrawal is counted for the first member that reaches the consent.
+        for consent in withdrawn {
+            if let Some(&first) = members.iter().find(|&&i| batch[i].reaches_consent(consent)) {
+                revoked[first].consents += 1;
+            }
+        }
+    }
+    record(db, batch, &revoked, at).await?;
+    Ok(revoked)
+}
+
+fn batch_time(batch: &[Revocation]) -> UnixMicros {
+    batch.iter().map(|r| r.at).max().unwrap_or_default()
+}
+
+/// Whether a revocation changed anything worth an audit event: it ended tokens,
+/// withdrew a consent, or (bulk) set a watermark, which it always does.
+fn changed(revocation: &Revocation, revoked: Revoked) -> bool {
+    revoked.total() > 0 || revoked.consents > 0 || matches!(revocation.reach, Reach::Watermark(_))
+}
+
+/// One audit event per revocation that changed something, all in one insert.
+async fn record(db: &mut Db<'_>, batch: &[Revocation], revoked: &[Revoked], at: UnixMicros) -> Result<(), StoreError> {
+    let events: Vec<NewAuditEvent<'_>> = batch
+        .iter()
+        .zip(revoked)
+        .filter(|(revocation, revoked)| changed(revocation, **revoked))
+        .map(|(revocation, revoked)| audit_event(revocation, *revoked, at))
+        .collect();
+    audit::record_many(db, &events).await
+}
+
+/// The audit event of a revocation that ended `revoked`.
+fn audit_event(revocation: &Revocation, revoked: Revoked, at: UnixMicros) -> NewAuditEvent<'_> {
+    NewAuditEvent {
+        domain_id: revocation.domain_id,
+        occurred_at: at,
+        action: revocation.action(),
+        actor: &revocation.by.name,
+        request_id: revocation.request_id.as_deref(),
+        details: details(revocation, revoked),
+    }
+}
+
+/// What the audit event says beyond who and when: never a token or a secret.
+fn details(revocation: &Revocation, revoked: Revoked) -> String {
+    let mut details = json!({
+        "level": revocation.level.map(RevokeLevel::as_str),
+        "initiating_entity": revocation.by.entity.as_str(),
+        "reason": revocation.reason.as_ref().map(Reason::as_str),
+        "revoked": revoked,
+        "count": revoked.total(),
+    });
+    let extra = match &revocation.reach {
+        Reach::Token { plan, kind } => json!({
+            "token_kind": kind.as_str(),
+            "family_id": plan.family,
+            "consent_id": plan.consent,
+        }),
+        Reach::ReusedFamily(family) => json!({ "family_id": family }),
+        Reach::Consent { consent, .. } => json!({ "consent_id": consent }),
+        Reach::Watermark(bulk) => bulk.details(revoked),
+    };
+    if let (Some(details), serde_json::Value::Object(extra)) = (details.as_object_mut(), extra) {
+        details.extend(extra);
+    }
+    details.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn by_client(token: i64, family: Option<i64>) -> Revocation {
+        Revocation {
+            domain_id: 1,
+            reach: Reach::Token {
+                plan: Plan {
+                    token,
+                    family,
+                    consent: None,
+                },
+                kind: TokenKind::Refresh,
+            },
+            by: RevokedBy::client("web", false),
+            level: Some(RevokeLevel::RelatedTokens),
+            reason: None,
+            request_id: None,
+            at: 10,
+        }
+    }
+
+    fn marked(id: i64, family: Option<i64>) -> Marked {
+        Marked {
+            id,
+            family,
+            consent: None,
+            kind: TokenKind::Access,
+        }
+    }
+
+    #[test]
+    fn a_member_reaches_its_token_and_its_family() {
+        let revocation = by_client(1, Some(9));
+        assert!(revocation.reaches(&marked(1, None)));
+        assert!(revocation.reaches(&marked(3, Some(9))));
+        assert!(!revocation.reaches(&marked(4, Some(8))));
+        assert!(!by_client(2, None).reaches(&marked(3, None)));
+    }
+
+    #[test]
+    fn a_withdrawal_reaches_its_consent_and_its_tokens() {
+        let revocation = Revocation::consent_withdrawal(1, 5, 7, "alice", None, None, 10);
+        let under = Marked {
+            consent: Some(5),
+            ..marked(3, None)
+        };
+        assert!(revocation.reaches(&under));
+        assert!(revocation.reaches_consent(5));
+        assert!(!revocation.reaches_consent(6));
+        assert_eq!(
+            revocation.reason.as_ref().map(Reason::as_str),
+            Some("consent_withdrawn")
+        );
+        assert_eq!(revocation.by.name, "user:alice");
+    }
+
+    #[test]
+    fn details_name_the_level_the_reason_and_the_counts() {
+        let mut revocation = by_client(1, Some(9));
+        revocation.reason = Reason::parse("lost phone").ok();
+        let revoked = Revoked {
+            access: 2,
+            refresh: 1,
+            consents: 0,
+        };
+        let details: serde_json::Value = serde_json::from_str(&details(&revocation, revoked)).unwrap();
+        assert_eq!(details["level"], "RELATED_TOKENS");
+        assert_eq!(details["reason"], "lost phone");
+        assert_eq!(details["initiating_entity"], "system");
+        assert_eq!(details["revoked"], json!({"access": 2, "refresh": 1}));
+        assert_eq!(details["count"], 3);
+        assert_eq!(details["family_id"], 9);
+        assert_eq!(details["token_kind"], "refresh");
+    }
+
+    #[test]
+    fn only_single_token_reaches_take_the_fast_path() {
+        assert_eq!(by_client(1, None).single_token(), Some(1));
+        assert_eq!(by_client(1, Some(9)).single_token(), None);
+        assert_eq!(Revocation::reuse(1, 9, None, 10).single_token(), None);
+    }
+}
