@@ -213,10 +213,9 @@ impl Report {
             let when = if i + 1 == self.ceiling.len() {
                 "at the end".to_owned()
             } else {
-                self.rows
-                    .iter()
-                    .find(|r| r.phase == i + 1)
-                    .map_or("—".to_owned(), |r| format!("before {} at {}", r.backend, scale_label(r.scale)))
+                self.rows.iter().find(|r| r.phase == i + 1).map_or("—".to_owned(), |r| {
+                    format!("before {} at {}", r.backend, scale_label(r.scale))
+                })
             };
             let _ = writeln!(
                 out,
