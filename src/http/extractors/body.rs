@@ -22,12 +22,15 @@ pub fn json_config() -> web::JsonConfig {
         .error_handler(|error, _| json_error(error).into())
 }
 
+/// Typed path segments (`web::Path<DomainName>`, `web::Path<(DomainName, ClientId)>`)
+/// are parsed by the newtypes' own `Deserialize`; a refusal answers with the parse
+/// error's message as it stands, the same text as `DomainName::parse` gives.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|error, _| {
         let PathError::Deserialize(e) = error else {
             return ApiError::InvalidRequest("malformed path".into()).into();
         };
-        ApiError::InvalidRequest(format!("malformed path: {e}")).into()
+        ApiError::InvalidRequest(e.to_string()).into()
     })
 }
 

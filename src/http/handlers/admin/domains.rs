@@ -107,9 +107,8 @@ pub async fn list(state: web::Data<AppState>, _operator: Operator) -> Result<web
 pub async fn get(
     state: web::Data<AppState>,
     _operator: Operator,
-    path: web::Path<String>,
+    name: web::Path<DomainName>,
 ) -> Result<web::Json<Domain>, ApiError> {
-    let name = DomainName::parse(&path)?;
     Ok(web::Json(state.admin.get_domain(&name).await?))
 }
 
@@ -128,10 +127,9 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     operator: Operator,
-    path: web::Path<String>,
+    name: web::Path<DomainName>,
     body: ValidJson<UpdateDomain>,
 ) -> Result<web::Json<Domain>, ApiError> {
-    let name = DomainName::parse(&path)?;
     let patch = SettingsPatch {
         access_token_ttl_secs: body.0.access_token_ttl_secs,
         refresh_token_ttl_secs: body.0.refresh_token_ttl_secs,
@@ -155,9 +153,8 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     operator: Operator,
-    path: web::Path<String>,
+    name: web::Path<DomainName>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = DomainName::parse(&path)?;
     state.admin.delete_domain(&name, operator.actor()).await?;
     Ok(super::deleted())
 }

@@ -74,10 +74,9 @@ pub struct BulkRevoked {
 pub async fn create(
     state: web::Data<AppState>,
     operator: Operator,
-    path: web::Path<String>,
+    domain: web::Path<DomainName>,
     body: ValidJson<BulkRevocation>,
 ) -> Result<web::Json<BulkRevoked>, ApiError> {
-    let domain = DomainName::parse(&path)?;
     let body = body.0;
     let issued_before = body
         .issued_before

@@ -48,10 +48,9 @@ pub struct UserList {
 pub async fn create(
     state: web::Data<AppState>,
     operator: Operator,
-    path: web::Path<String>,
+    domain: web::Path<DomainName>,
     body: ValidJson<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    let domain = DomainName::parse(&path)?;
     let body = body.0;
     let username = Username::parse(&body.username)?;
     let user = state
@@ -74,9 +73,8 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     _operator: Operator,
-    path: web::Path<String>,
+    domain: web::Path<DomainName>,
 ) -> Result<web::Json<UserList>, ApiError> {
-    let domain = DomainName::parse(&path)?;
     Ok(web::Json(UserList {
         users: state.admin.list_users(&domain).await?,
     }))
@@ -95,9 +93,9 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     _operator: Operator,
-    path: web::Path<(String, String)>,
+    path: web::Path<(DomainName, Username)>,
 ) -> Result<web::Json<User>, ApiError> {
-    let (domain, username) = parse(&path)?;
+    let (domain, username) = path.into_inner();
     Ok(web::Json(state.admin.get_user(&domain, &username).await?))
 }
 
@@ -114,13 +112,9 @@ pub async fn get(
 pub async fn delete(
     state: web::Data<AppState>,
     operator: Operator,
-    path: web::Path<(String, String)>,
+    path: web::Path<(DomainName, Username)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (domain, username) = parse(&path)?;
+    let (domain, username) = path.into_inner();
     state.admin.delete_user(&domain, &username, operator.actor()).await?;
     Ok(super::deleted())
-}
-
-fn parse(path: &(String, String)) -> Result<(DomainName, Username), ApiError> {
-    Ok((DomainName::parse(&path.0)?, Username::parse(&path.1)?))
 }
