@@ -11,9 +11,7 @@ use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors};
 
 use crate::http::error::ApiError;
-
-/// Largest request body accepted (SPEC §5).
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
+use crate::http::limits::MAX_BODY_BYTES;
 
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()

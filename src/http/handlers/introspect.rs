@@ -4,10 +4,10 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::ToSchema;
 
-use super::token::MAX_TOKEN_BYTES;
 use crate::http::error::documented::{ClientAuthFailed, FormBodyRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{IdentityDomain, OAuthForm, base_url, issuer, presented_credentials};
+use crate::http::limits::MAX_TOKEN_BYTES;
 use crate::http::state::AppState;
 use crate::oauth::introspection::{self, Introspection};
 use crate::oauth::{OAuthError, client_auth};

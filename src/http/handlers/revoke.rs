@@ -6,12 +6,12 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::ToSchema;
 
-use super::token::MAX_TOKEN_BYTES;
 use crate::domain::revocation::{REVOKE_LEVELS, RevokeLevel, TOKEN_TYPES, TokenTypeParam, parse_closed};
 use crate::http::error::documented::{ClientAuthFailed, FormBodyRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{IdentityDomain, OAuthForm, presented_credentials};
-use crate::http::handlers::admin::Success;
+use crate::http::handlers::common::{CLIENT_AUTHENTICATION, Success};
+use crate::http::limits::MAX_TOKEN_BYTES;
 use crate::http::middleware::RequestId;
 use crate::http::state::AppState;
 use crate::oauth::revocation::{self, LevelChoice};
@@ -46,13 +46,6 @@ pub struct RevokeForm {
     #[schema(nullable = false, min_length = 1, format = Password)]
     client_secret: Option<String>,
 }
-
-/// Where the OAuth endpoints say how the client authenticates (OpenAPI has no security
-/// scheme for credentials in a form body, so `client_secret_post` and public clients
-/// are the empty alternative of `security`, spelled out here).
-pub const CLIENT_AUTHENTICATION: &str = "The client authenticates with HTTP Basic (`client_secret_basic`, \
-id and secret form-urlencoded first, RFC 6749 §2.3.1), or with `client_id` and `client_secret` in the form \
-(`client_secret_post`), or, for a public client, with `client_id` in the form alone; never two methods at once.";
 
 /// Revokes a token, and with `revoke_level` its family or its consent.
 ///

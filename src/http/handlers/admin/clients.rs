@@ -10,6 +10,7 @@ use crate::domain::{ClientId, ClientSpec, ClientType, DomainName, GrantType, Sco
 use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{Operator, ValidJson};
+use crate::http::handlers::common::{Success, deleted};
 use crate::http::handlers::params::{ClientPath, DomainPath};
 use crate::http::state::AppState;
 
@@ -134,7 +135,7 @@ pub async fn get(
     security(("operator_token" = [])),
     params(ClientPath),
     responses(
-        (status = 200, description = "Deleted", body = super::Success),
+        (status = 200, description = "Deleted", body = Success),
         (status = 400, description = "Malformed name", body = ErrorBody),
         OperatorRefused,
         (status = 404, description = "No such domain or client", body = ErrorBody),
@@ -146,5 +147,5 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (domain, client_id) = path.into_inner();
     state.admin.delete_client(&domain, &client_id, operator.actor()).await?;
-    Ok(super::deleted())
+    Ok(deleted())
 }

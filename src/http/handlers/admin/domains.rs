@@ -10,6 +10,7 @@ use crate::domain::{DomainName, DomainSettings, SettingsPatch};
 use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{Operator, ValidJson};
+use crate::http::handlers::common::{Success, deleted};
 use crate::http::handlers::params::DomainPath;
 use crate::http::state::AppState;
 
@@ -145,7 +146,7 @@ pub async fn update(
     security(("operator_token" = [])),
     params(DomainPath),
     responses(
-        (status = 200, description = "Deleted", body = super::Success),
+        (status = 200, description = "Deleted", body = Success),
         (status = 400, description = "Malformed domain name", body = ErrorBody),
         OperatorRefused,
         (status = 404, description = "No such domain", body = ErrorBody),
@@ -156,5 +157,5 @@ pub async fn delete(
     name: web::Path<DomainName>,
 ) -> Result<HttpResponse, ApiError> {
     state.admin.delete_domain(&name, operator.actor()).await?;
-    Ok(super::deleted())
+    Ok(deleted())
 }

@@ -13,6 +13,7 @@ use crate::domain::{ClientId, DomainName, Username};
 use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{Operator, ValidJson};
+use crate::http::handlers::common::success_literal;
 use crate::http::handlers::params::DomainPath;
 use crate::http::state::AppState;
 
@@ -52,7 +53,7 @@ pub struct BulkRevocation {
 #[schema(example = json!({"status":"success","revoked_tokens":1042}))]
 pub struct BulkRevoked {
     /// Always `success`.
-    #[schema(schema_with = super::success_literal)]
+    #[schema(schema_with = success_literal)]
     pub status: &'static str,
     /// Tokens that were live before the call and are revoked by it (or would be, for a dry run).
     pub revoked_tokens: i64,

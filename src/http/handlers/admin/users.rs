@@ -10,6 +10,7 @@ use crate::domain::{DomainName, Username};
 use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{Operator, ValidJson};
+use crate::http::handlers::common::{Success, deleted};
 use crate::http::handlers::params::{DomainPath, UserPath};
 use crate::http::state::AppState;
 use crate::security::Password;
@@ -104,7 +105,7 @@ pub async fn get(
     security(("operator_token" = [])),
     params(UserPath),
     responses(
-        (status = 200, description = "Deleted", body = super::Success),
+        (status = 200, description = "Deleted", body = Success),
         (status = 400, description = "Malformed name", body = ErrorBody),
         OperatorRefused,
         (status = 404, description = "No such domain or user", body = ErrorBody),
@@ -116,5 +117,5 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (domain, username) = path.into_inner();
     state.admin.delete_user(&domain, &username, operator.actor()).await?;
-    Ok(super::deleted())
+    Ok(deleted())
 }
