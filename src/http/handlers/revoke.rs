@@ -3,19 +3,19 @@
 //! answer `GET` with the parameters in the query string.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use utoipa::ToSchema;
 
 use crate::domain::revocation::{REVOKE_LEVELS, RevokeLevel, TOKEN_TYPES, TokenTypeParam, parse_closed};
 use crate::http::error::documented::{ClientAuthFailed, FormBodyRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extractors::{IdentityDomain, OAuthForm, presented_credentials};
+use crate::http::extractors::{IdentityDomain, OAuthForm, OAuthQueryRequest, OAuthRequest};
 use crate::http::handlers::common::{CLIENT_AUTHENTICATION, Success};
 use crate::http::limits::MAX_TOKEN_BYTES;
 use crate::http::middleware::RequestId;
 use crate::http::state::AppState;
+use crate::oauth::OAuthError;
 use crate::oauth::revocation::{self, LevelChoice};
-use crate::oauth::{OAuthError, client_auth};
 use crate::tokens::PlainToken;
 
 /// The form of a revocation request (`application/x-www-form-urlencoded`). No
@@ -75,13 +75,11 @@ pub struct RevokeForm {
         FormBodyRefused,
         StoreUnavailable))]
 pub async fn revoke(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    domain: IdentityDomain,
-    form: OAuthForm,
+    request: OAuthRequest,
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
-    run(&req, &state, domain, &form, request_id, Endpoint::Rest).await
+    run(&state, request, request_id, Endpoint::Rest).await
 }
 
 /// RFC 7009 revocation: the `revocation_endpoint` of the metadata.
@@ -103,35 +101,29 @@ pub async fn revoke(
         FormBodyRefused,
         StoreUnavailable))]
 pub async fn revoke_rfc7009(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    domain: IdentityDomain,
-    form: OAuthForm,
+    request: OAuthRequest,
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
-    run(&req, &state, domain, &form, request_id, Endpoint::Rfc7009).await
+    run(&state, request, request_id, Endpoint::Rfc7009).await
 }
 
 /// `GET /oauth2/rest/token/revoke` when `REVOKD_REQUIRE_POST=false`.
 pub async fn revoke_by_get(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    domain: IdentityDomain,
+    OAuthQueryRequest(request): OAuthQueryRequest,
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
-    let form = OAuthForm::parse(req.query_string().as_bytes())?;
-    run(&req, &state, domain, &form, request_id, Endpoint::Rest).await
+    run(&state, request, request_id, Endpoint::Rest).await
 }
 
 /// `GET /oauth2/revoke` when `REVOKD_REQUIRE_POST=false`.
 pub async fn revoke_rfc7009_by_get(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    domain: IdentityDomain,
+    OAuthQueryRequest(request): OAuthQueryRequest,
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
-    let form = OAuthForm::parse(req.query_string().as_bytes())?;
-    run(&req, &state, domain, &form, request_id, Endpoint::Rfc7009).await
+    run(&state, request, request_id, Endpoint::Rfc7009).await
 }
 
 #[derive(Clone, Copy)]
@@ -141,20 +133,14 @@ enum Endpoint {
 }
 
 async fn run(
-    req: &HttpRequest,
     state: &AppState,
-    domain: IdentityDomain,
-    form: &OAuthForm,
+    request: OAuthRequest,
     request_id: RequestId,
     endpoint: Endpoint,
 ) -> Result<HttpResponse, ApiError> {
-    let domain = domain.0;
+    let OAuthRequest { domain, form, client } = request;
     let oauth = |e| ApiError::from_oauth(e, &domain);
-    let credentials = presented_credentials(req, form).map_err(oauth)?;
-    let client = client_auth::authenticate(&state.store, &domain, credentials)
-        .await
-        .map_err(oauth)?;
-    let (token, choice) = parameters(form, endpoint).map_err(oauth)?;
+    let (token, choice) = parameters(&form, endpoint).map_err(oauth)?;
     let revoked = revocation::revoke(
         &state.store,
         &state.clock,
