@@ -16,7 +16,7 @@ pub struct Success {
 
 /// `"success"`, the `status` of every successful answer that has one.
 pub fn success_literal() -> utoipa::openapi::Object {
-    crate::openapi::constant(utoipa::openapi::Type::String, "success".into())
+    crate::api_schema::constant(utoipa::openapi::Type::String, "success".into())
 }
 
 /// `200 {"status":"success"}`.
