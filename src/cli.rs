@@ -112,38 +112,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     telemetry::init(settings.log_format);
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => Application::build(settings).await?.run_until_stopped().await?,
-        Command::Migrate { revert_all } => {
-            let direction = if revert_all { Direction::DownAll } else { Direction::Up };
-            let versions = migrations::run(&settings.database, direction).await?;
-            let verb = if revert_all { "reverted" } else { "applied" };
-            println!("{}", serde_json::json!({ verb: versions }));
-        }
+        Command::Serve => serve(settings).await,
+        Command::Migrate { revert_all } => migrate(&settings, revert_all).await,
         Command::Domain(DomainCommand::Create {
             name,
             access_token_ttl_secs,
             refresh_token_ttl_secs,
             public_clients_can_revoke,
         }) => {
-            let defaults = DomainSettings::default();
-            let settings_for_domain = DomainSettings {
-                access_token_ttl_secs: access_token_ttl_secs.unwrap_or(defaults.access_token_ttl_secs),
-                refresh_token_ttl_secs: refresh_token_ttl_secs.unwrap_or(defaults.refresh_token_ttl_secs),
-                public_clients_can_revoke: public_clients_can_revoke.unwrap_or(defaults.public_clients_can_revoke),
-            };
-            for ttl in [
-                settings_for_domain.access_token_ttl_secs,
-                settings_for_domain.refresh_token_ttl_secs,
-            ] {
-                if !DomainSettings::ttl_is_valid(ttl) {
-                    bail!("TTLs must be from 1 to {} seconds", DomainSettings::MAX_TTL_SECS);
-                }
-            }
-            let domain = admin(&settings)
-                .await?
-                .create_domain(DomainName::parse(&name)?, settings_for_domain, Actor::cli())
-                .await?;
-            println!("{}", serde_json::to_string_pretty(&domain)?);
+            create_domain(
+                &settings,
+                &name,
+                access_token_ttl_secs,
+                refresh_token_ttl_secs,
+                public_clients_can_revoke,
+            )
+            .await
         }
         Command::Client(ClientCommand::Create {
             domain,
@@ -153,79 +137,157 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             scopes,
             domain_admin,
         }) => {
-            let spec = ClientSpec {
-                client_id: ClientId::parse(&client_id)?,
+            create_client(
+                &settings,
+                &domain,
+                &client_id,
                 client_type,
-                grant_types: (!grants.is_empty()).then_some(grants),
-                scopes: Scopes::new(scopes.iter().map(|s| Scope::parse(s)).collect::<Result<Vec<_>, _>>()?)?,
+                grants,
+                &scopes,
                 domain_admin,
-            };
-            let created = admin(&settings)
-                .await?
-                .create_client(&DomainName::parse(&domain)?, spec, Actor::cli())
-                .await?;
-            println!("{}", serde_json::to_string_pretty(&created)?);
+            )
+            .await
         }
-        Command::User(UserCommand::Create { domain, username }) => {
-            let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .context("cannot read the password from standard input")?;
-            let password = line.trim_end_matches(['\r', '\n']).to_owned();
-            if password.is_empty() || password.chars().count() > 1024 {
-                bail!("the password (first line of standard input) must be 1 to 1024 characters");
-            }
-            let user = admin(&settings)
-                .await?
-                .create_user(
-                    &DomainName::parse(&domain)?,
-                    Username::parse(&username)?,
-                    Password::new(password),
-                    Actor::cli(),
-                )
-                .await?;
-            println!("{}", serde_json::to_string_pretty(&user)?);
-        }
+        Command::User(UserCommand::Create { domain, username }) => create_user(&settings, &domain, &username).await,
         Command::Token(TokenCommand::Issue {
             domain,
             client_id,
             username,
             scopes,
-        }) => {
-            let domain = DomainName::parse(&domain)?;
-            let scope = (!scopes.is_empty())
-                .then(|| Scopes::new(scopes.iter().map(|s| Scope::parse(s)).collect::<Result<Vec<_>, _>>()?))
-                .transpose()?;
-            let grant = match username {
-                Some(username) => Grant::Password {
-                    username,
-                    password: Password::new(read_password()?),
-                    scope,
-                },
-                None => Grant::ClientCredentials { scope },
-            };
-            let store = open_store(&settings).await?;
-            let client = client_auth::without_credentials(&store, &domain, &client_id)
-                .await?
-                .with_context(|| format!("no client '{client_id}' in identity domain '{domain}'"))?;
-            let base = match &settings.public_url {
-                Some(url) => url.as_str().trim_end_matches('/').to_owned(),
-                None => format!(
-                    "{}://{}",
-                    if settings.tls.is_some() { "https" } else { "http" },
-                    settings.listen
-                ),
-            };
-            let service = TokenService::new(store, Clock::system(), Arc::new(KeyRing::default()));
-            let issued = service
-                .issue(&client, &format!("{base}/domains/{domain}"), grant, None)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("{}", serde_json::to_string_pretty(&TokenResponse::from(issued))?);
+        }) => issue_token(&settings, &domain, &client_id, username, &scopes).await,
+    }
+}
+
+/// `revokd serve`.
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    Application::build(settings).await?.run_until_stopped().await?;
+    Ok(())
+}
+
+/// `revokd migrate [--revert-all]`: prints the versions applied or reverted.
+async fn migrate(settings: &Settings, revert_all: bool) -> anyhow::Result<()> {
+    let direction = if revert_all { Direction::DownAll } else { Direction::Up };
+    let versions = migrations::run(&settings.database, direction).await?;
+    let verb = if revert_all { "reverted" } else { "applied" };
+    println!("{}", serde_json::json!({ verb: versions }));
+    Ok(())
+}
+
+/// `revokd domain create`; a setting left out takes its default.
+async fn create_domain(
+    settings: &Settings,
+    name: &str,
+    access_token_ttl_secs: Option<i64>,
+    refresh_token_ttl_secs: Option<i64>,
+    public_clients_can_revoke: Option<bool>,
+) -> anyhow::Result<()> {
+    let defaults = DomainSettings::default();
+    let settings_for_domain = DomainSettings {
+        access_token_ttl_secs: access_token_ttl_secs.unwrap_or(defaults.access_token_ttl_secs),
+        refresh_token_ttl_secs: refresh_token_ttl_secs.unwrap_or(defaults.refresh_token_ttl_secs),
+        public_clients_can_revoke: public_clients_can_revoke.unwrap_or(defaults.public_clients_can_revoke),
+    };
+    for ttl in [
+        settings_for_domain.access_token_ttl_secs,
+        settings_for_domain.refresh_token_ttl_secs,
+    ] {
+        if !DomainSettings::ttl_is_valid(ttl) {
+            bail!("TTLs must be from 1 to {} seconds", DomainSettings::MAX_TTL_SECS);
         }
     }
+    let domain = admin(settings)
+        .await?
+        .create_domain(DomainName::parse(name)?, settings_for_domain, Actor::cli())
+        .await?;
+    println!("{}", serde_json::to_string_pretty(&domain)?);
     Ok(())
+}
+
+/// `revokd client create`: prints the client, with its secret when confidential.
+async fn create_client(
+    settings: &Settings,
+    domain: &str,
+    client_id: &str,
+    client_type: ClientType,
+    grants: Vec<GrantType>,
+    scopes: &[String],
+    domain_admin: bool,
+) -> anyhow::Result<()> {
+    let spec = ClientSpec {
+        client_id: ClientId::parse(client_id)?,
+        client_type,
+        grant_types: (!grants.is_empty()).then_some(grants),
+        scopes: scopes_of(scopes)?,
+        domain_admin,
+    };
+    let created = admin(settings)
+        .await?
+        .create_client(&DomainName::parse(domain)?, spec, Actor::cli())
+        .await?;
+    println!("{}", serde_json::to_string_pretty(&created)?);
+    Ok(())
+}
+
+/// `revokd user create`, the password from standard input.
+async fn create_user(settings: &Settings, domain: &str, username: &str) -> anyhow::Result<()> {
+    let password = read_password()?;
+    let user = admin(settings)
+        .await?
+        .create_user(
+            &DomainName::parse(domain)?,
+            Username::parse(username)?,
+            Password::new(password),
+            Actor::cli(),
+        )
+        .await?;
+    println!("{}", serde_json::to_string_pretty(&user)?);
+    Ok(())
+}
+
+/// `revokd token issue`: a password grant with `username` (password from standard
+/// input), else client_credentials.
+async fn issue_token(
+    settings: &Settings,
+    domain: &str,
+    client_id: &str,
+    username: Option<String>,
+    scopes: &[String],
+) -> anyhow::Result<()> {
+    let domain = DomainName::parse(domain)?;
+    let scope = (!scopes.is_empty()).then(|| scopes_of(scopes)).transpose()?;
+    let grant = match username {
+        Some(username) => Grant::Password {
+            username,
+            password: Password::new(read_password()?),
+            scope,
+        },
+        None => Grant::ClientCredentials { scope },
+    };
+    let store = open_store(settings).await?;
+    let client = client_auth::without_credentials(&store, &domain, client_id)
+        .await?
+        .with_context(|| format!("no client '{client_id}' in identity domain '{domain}'"))?;
+    let base = match &settings.public_url {
+        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+        None => format!(
+            "{}://{}",
+            if settings.tls.is_some() { "https" } else { "http" },
+            settings.listen
+        ),
+    };
+    let service = TokenService::new(store, Clock::system(), Arc::new(KeyRing::default()));
+    let issued = service
+        .issue(&client, &format!("{base}/domains/{domain}"), grant, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", serde_json::to_string_pretty(&TokenResponse::from(issued))?);
+    Ok(())
+}
+
+fn scopes_of(raw: &[String]) -> anyhow::Result<Scopes> {
+    Ok(Scopes::new(
+        raw.iter().map(|s| Scope::parse(s)).collect::<Result<Vec<_>, _>>()?,
+    )?)
 }
 
 fn parse_client_type(raw: &str) -> Result<ClientType, String> {

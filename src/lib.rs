@@ -4,6 +4,7 @@
 //! `main.rs` only parses the command line and calls into it.
 
 pub mod admin;
+pub mod api_schema;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -2,7 +2,7 @@
 
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Object, ObjectBuilder, Ref, RefOr, Type};
+use utoipa::openapi::{ObjectBuilder, Ref, RefOr, Type};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::handlers::{admin, consents, introspect, metadata, ops, revoke, token};
@@ -171,25 +171,6 @@ impl Modify for ResponseHeaders {
             .headers
             .insert(REQUEST_ID.to_owned(), RefOr::T(request_id));
     }
-}
-
-/// A schema with exactly one value. utoipa 6 has no `const`; its extensions are written
-/// flat into the object, so `const` goes there.
-pub fn constant(schema_type: Type, value: serde_json::Value) -> Object {
-    let mut object = ObjectBuilder::new().schema_type(schema_type).build();
-    object
-        .extensions
-        .get_or_insert_with(Default::default)
-        .insert("const".to_owned(), value);
-    object
-}
-
-/// A string with a closed set of values.
-pub fn string_enum(values: &[&str]) -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(values.iter().copied()))
-        .build()
 }
 
 /// The document as served and as committed in `openapi/openapi.json`.

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Parser;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-use revokd::config::DatabaseUrl;
+use revokd::store::DatabaseUrl;
 use revokd::store::{Store, StoreOptions};
 
 use loadgen::{Measured, Plan};

@@ -74,7 +74,7 @@ pub struct ErrorBody {
 }
 
 fn failure_literal() -> utoipa::openapi::Object {
-    crate::openapi::constant(utoipa::openapi::Type::String, "failure".into())
+    crate::api_schema::constant(utoipa::openapi::Type::String, "failure".into())
 }
 
 /// The `error` of an error body: RFC 6749 §5.2 and RFC 6750 §3.1 codes, and revokd's

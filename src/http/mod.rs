@@ -5,6 +5,7 @@ pub mod endpoint;
 pub mod error;
 pub mod extractors;
 pub mod handlers;
+pub mod limits;
 pub mod metrics;
 pub mod middleware;
 pub mod routes;

@@ -44,7 +44,7 @@ pub struct ActiveToken {
 }
 
 fn token_type_schema() -> utoipa::openapi::Object {
-    crate::openapi::string_enum(&["access_token", "refresh_token"])
+    crate::api_schema::string_enum(&["access_token", "refresh_token"])
 }
 
 /// The document's view of the answer: one of two shapes, told apart by `active`.
@@ -65,7 +65,7 @@ impl ToSchema for Introspection {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         let active_flag = |value: bool| {
             ObjectBuilder::new()
-                .property("active", crate::openapi::constant(Type::Boolean, value.into()))
+                .property("active", crate::api_schema::constant(Type::Boolean, value.into()))
                 .required("active")
         };
         let active = AllOfBuilder::new()

@@ -22,6 +22,7 @@ pub mod revocations;
 pub mod schema;
 mod sqlite;
 pub mod tokens;
+mod url;
 pub mod users;
 mod writer;
 
@@ -34,7 +35,7 @@ use futures_util::future::BoxFuture;
 pub use error::StoreError;
 pub use sqlite::SqliteConn;
 
-use crate::config::DatabaseUrl;
+pub use url::DatabaseUrl;
 
 /// A borrowed connection of either backend, handed to store functions.
 pub enum Db<'c> {

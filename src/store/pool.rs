@@ -11,13 +11,13 @@ use futures_util::FutureExt;
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::DatabaseUrl;
 use super::batcher::{Batcher, Ran};
 use super::revocations::{self, Revocation, Revoked};
 use super::sqlite::{self, SqliteConn};
 use super::tokens::{self, ClientToken, TokenView};
 use super::writer::Writer;
 use super::{Backend, Db, Operation, StoreError, StoreOptions};
-use crate::config::DatabaseUrl;
 use crate::security::Sha256Digest;
 
 /// How long one store operation may take in all before the caller is told 503.

@@ -1,7 +1,7 @@
 //! Diesel's view of the tables in `migrations/`. Written by hand so one definition
 //! serves both backends: only types that mean the same on SQLite and PostgreSQL
-//! (BigInt, Text, Binary, Bool) appear here. `tests/store_schema.rs` checks it
-//! against the migrated databases.
+//! (BigInt, Text, Binary, Bool) appear here. `tests/api/store_schema.rs` checks it
+//! against the migrated databases (columns, types, nullability; no table missing).
 
 diesel::table! {
     domains (id) {

@@ -3,6 +3,8 @@
 use reqwest::Method;
 use serde_json::json;
 
+use revokd::domain::{ClientId, DomainName, Username};
+
 use crate::helpers::unique;
 
 crate::both_backends! {
@@ -87,6 +89,29 @@ crate::both_backends! {
         app.admin_get(&format!("/admin/v1/domains/{}", unique("nope"))).await.assert_error(404, "not_found");
         app.admin_get("/admin/v1/domains/-bad").await.assert_error(400, "invalid_request");
         app.admin_get("/admin/v1/domains/a%20b/clients").await.assert_error(400, "invalid_request");
+    }
+
+    async fn malformed_path_segments_are_400_with_the_parse_message(app) {
+        let domain = app.create_domain().await;
+        let described = |answer: crate::helpers::Answer| {
+            answer.assert_error(400, "invalid_request");
+            answer.body["error_description"].as_str().unwrap().to_owned()
+        };
+        let bad_domain = DomainName::parse("-bad").unwrap_err().to_string();
+        assert_eq!(described(app.admin_get("/admin/v1/domains/-bad").await), bad_domain);
+        assert_eq!(described(app.admin_get("/admin/v1/domains/-bad/users/alice").await), bad_domain);
+        assert_eq!(
+            described(app.admin(Method::DELETE, "/admin/v1/domains/-bad/clients/web", None).await),
+            bad_domain
+        );
+        assert_eq!(
+            described(app.admin_get(&format!("/admin/v1/domains/{domain}/clients/a%07b")).await),
+            ClientId::parse("a\u{7}b").unwrap_err().to_string()
+        );
+        assert_eq!(
+            described(app.admin_get(&format!("/admin/v1/domains/{domain}/users/a%07b")).await),
+            Username::parse("a\u{7}b").unwrap_err().to_string()
+        );
     }
 
     async fn operator_token_is_required(app) {

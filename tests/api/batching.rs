@@ -6,7 +6,7 @@ use futures_util::future::join_all;
 use serde_json::json;
 
 use crate::helpers::{TestApp, TestClient};
-use revokd::config::DatabaseUrl;
+use revokd::store::DatabaseUrl;
 
 const TOKENS: usize = 24;
 

@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use revokd::clock::Clock;
-use revokd::config::{DatabaseUrl, Settings};
+use revokd::config::Settings;
 use revokd::security::AdminToken;
 use revokd::startup::Application;
+use revokd::store::DatabaseUrl;
 use revokd::store::{Store, StoreOptions};
 use serde_json::{Value, json};
 

@@ -20,4 +20,5 @@ mod outage;
 mod revoke;
 mod scale;
 mod secrets;
+mod store_schema;
 mod token;

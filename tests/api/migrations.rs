@@ -1,6 +1,6 @@
 //! Migrations go up, down and up again on both backends.
 
-use revokd::config::DatabaseUrl;
+use revokd::store::DatabaseUrl;
 use revokd::store::migrations::{self, Direction};
 
 use crate::helpers::{fresh_postgres_database, fresh_sqlite, skip_postgres};

@@ -8,7 +8,7 @@ use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use revokd::clock::MICROS_PER_SEC;
-use revokd::config::DatabaseUrl;
+use revokd::store::DatabaseUrl;
 use revokd::store::{clients, domains};
 use serde_json::json;
 

@@ -11,9 +11,7 @@ use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors};
 
 use crate::http::error::ApiError;
-
-/// Largest request body accepted (SPEC §5).
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
+use crate::http::limits::MAX_BODY_BYTES;
 
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
@@ -22,12 +20,15 @@ pub fn json_config() -> web::JsonConfig {
         .error_handler(|error, _| json_error(error).into())
 }
 
+/// Typed path segments (`web::Path<DomainName>`, `web::Path<(DomainName, ClientId)>`)
+/// are parsed by the newtypes' own `Deserialize`; a refusal answers with the parse
+/// error's message as it stands, the same text as `DomainName::parse` gives.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|error, _| {
         let PathError::Deserialize(e) = error else {
             return ApiError::InvalidRequest("malformed path".into()).into();
         };
-        ApiError::InvalidRequest(format!("malformed path: {e}")).into()
+        ApiError::InvalidRequest(e.to_string()).into()
     })
 }
 

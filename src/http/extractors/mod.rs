@@ -1,6 +1,7 @@
 //! Request extractors: each turns one part of a request into a checked value or a
 //! §3 error, so handlers receive only valid input.
 
+mod authenticated;
 mod base_url;
 mod body;
 mod client_auth;
@@ -9,9 +10,11 @@ mod oauth_form;
 mod operator;
 mod user_bearer;
 
+pub use authenticated::{OAuthQueryRequest, OAuthRequest};
 pub use base_url::{base_url, issuer};
 pub use body::{ValidJson, json_config, path_config, query_config};
-pub use client_auth::presented_credentials;
+// Only through `OAuthRequest`, so no handler authenticates a client its own way.
+use client_auth::presented_credentials;
 pub use identity_domain::IdentityDomain;
 pub use oauth_form::OAuthForm;
 pub use operator::Operator;

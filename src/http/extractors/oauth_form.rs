@@ -11,8 +11,8 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use percent_encoding::percent_decode;
 
-use super::body::MAX_BODY_BYTES;
 use crate::http::error::ApiError;
+use crate::http::limits::MAX_BODY_BYTES;
 
 #[derive(Debug, Default)]
 pub struct OAuthForm {

@@ -11,12 +11,11 @@ use actix_web::{FromRequest, HttpRequest, web};
 
 use super::IdentityDomain;
 use crate::http::error::ApiError;
+use crate::http::limits::MAX_TOKEN_BYTES;
 use crate::http::state::AppState;
 use crate::oauth::consents::{TokenOwner, bearer_owner};
 use crate::store::domains;
 use crate::tokens::PlainToken;
-
-use super::super::handlers::token::MAX_TOKEN_BYTES;
 
 pub struct UserBearer(pub TokenOwner);
 

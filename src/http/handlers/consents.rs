@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::admin::Success;
+use super::common::{Success, deleted};
 use crate::http::error::documented::{StoreUnavailable, UserTokenRefused};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{IdentityDomain, UserBearer};
@@ -67,11 +67,7 @@ pub async fn withdraw(
     )
     .await
     .map_err(internal)?;
-    if withdrawn {
-        Ok(super::admin::deleted())
-    } else {
-        Err(not_found())
-    }
+    if withdrawn { Ok(deleted()) } else { Err(not_found()) }
 }
 
 /// These calls fail only in the store or by a defect; neither is the user's doing.

@@ -4,13 +4,13 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::ToSchema;
 
-use super::token::MAX_TOKEN_BYTES;
 use crate::http::error::documented::{ClientAuthFailed, FormBodyRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extractors::{IdentityDomain, OAuthForm, base_url, issuer, presented_credentials};
+use crate::http::extractors::{IdentityDomain, OAuthRequest, base_url, issuer};
+use crate::http::limits::MAX_TOKEN_BYTES;
 use crate::http::state::AppState;
+use crate::oauth::OAuthError;
 use crate::oauth::introspection::{self, Introspection};
-use crate::oauth::{OAuthError, client_auth};
 use crate::tokens::PlainToken;
 
 /// The form of an introspection request (`application/x-www-form-urlencoded`). No
@@ -58,15 +58,10 @@ pub struct IntrospectForm {
 pub async fn introspect(
     req: HttpRequest,
     state: web::Data<AppState>,
-    domain: IdentityDomain,
-    form: OAuthForm,
+    request: OAuthRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let domain = domain.0;
+    let OAuthRequest { domain, form, client } = request;
     let oauth = |e| ApiError::from_oauth(e, &domain);
-    let credentials = presented_credentials(&req, &form).map_err(oauth)?;
-    let client = client_auth::authenticate(&state.store, &domain, credentials)
-        .await
-        .map_err(oauth)?;
     let token = form
         .get("token")
         .ok_or_else(|| OAuthError::InvalidRequest("parameter token is required".into()))

@@ -61,9 +61,9 @@ pub struct Jwks {
 pub async fn metadata(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    domain: web::Path<DomainName>,
 ) -> Result<HttpResponse, ApiError> {
-    let domain = DomainName::parse(&path)?;
+    let domain = domain.into_inner();
     domain_id(&state, &domain).await?;
     let base = base_url(&req, &state.settings);
     let endpoint = |path: &str| format!("{base}{path}?identityDomain={domain}");

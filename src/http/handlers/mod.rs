@@ -2,6 +2,7 @@
 //! function and map its answer; the rules live in `domain/`, `admin/` and `store/`.
 
 pub mod admin;
+pub mod common;
 pub mod consents;
 pub mod introspect;
 pub mod metadata;

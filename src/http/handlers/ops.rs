@@ -18,7 +18,7 @@ pub struct Health {
 }
 
 fn ok_literal() -> utoipa::openapi::Object {
-    crate::openapi::constant(utoipa::openapi::Type::String, "ok".into())
+    crate::api_schema::constant(utoipa::openapi::Type::String, "ok".into())
 }
 
 /// The process is up and serving HTTP.

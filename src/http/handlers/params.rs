@@ -1,5 +1,6 @@
 //! Path parameters as the OpenAPI document describes them, once for every operation
-//! that takes them (`params(DomainPath)`); the handlers parse them with the same
+//! that takes them (`params(DomainPath)`); the handlers take them as typed paths
+//! (`web::Path<DomainName>`, `web::Path<(DomainName, ClientId)>`), checked by the same
 //! `DomainName` / `ClientId` / `Username` rules the schemas state.
 
 use utoipa::IntoParams;

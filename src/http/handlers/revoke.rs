@@ -3,19 +3,19 @@
 //! answer `GET` with the parameters in the query string.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use utoipa::ToSchema;
 
-use super::token::MAX_TOKEN_BYTES;
 use crate::domain::revocation::{REVOKE_LEVELS, Reason, RevokeLevel, TOKEN_TYPES, TokenTypeParam, parse_closed};
 use crate::http::error::documented::{ClientAuthFailed, FormBodyRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extractors::{IdentityDomain, OAuthForm, presented_credentials};
-use crate::http::handlers::admin::Success;
+use crate::http::extractors::{IdentityDomain, OAuthForm, OAuthQueryRequest, OAuthRequest};
+use crate::http::handlers::common::{CLIENT_AUTHENTICATION, Success};
+use crate::http::limits::MAX_TOKEN_BYTES;
 use crate::http::middleware::RequestId;
 use crate::http::state::AppState;
+use crate::oauth::OAuthError;
 use crate::oauth::revocation::{self, LevelChoice, RevocationRequest};
-use crate::oauth::{OAuthError, client_auth};
 use crate::tokens::PlainToken;
 
 /// The form of a revocation request (`application/x-www-form-urlencoded`). No
@@ -51,13 +51,6 @@ pub struct RevokeForm {
     client_secret: Option<String>,
 }
 
-/// Where the OAuth endpoints say how the client authenticates (OpenAPI has no security
-/// scheme for credentials in a form body, so `client_secret_post` and public clients
-/// are the empty alternative of `security`, spelled out here).
-pub const CLIENT_AUTHENTICATION: &str = "The client authenticates with HTTP Basic (`client_secret_basic`, \
-id and secret form-urlencoded first, RFC 6749 §2.3.1), or with `client_id` and `client_secret` in the form \
-(`client_secret_post`), or, for a public client, with `client_id` in the form alone; never two methods at once.";
-
 /// Revokes a token, and with `revoke_level` its family or its consent.
 ///
 /// Answers `200 {"status":"success"}` when the token is revoked and also when there was
@@ -86,13 +79,11 @@ id and secret form-urlencoded first, RFC 6749 §2.3.1), or with `client_id` and 
         FormBodyRefused,
         StoreUnavailable))]
 pub async fn revoke(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    domain: IdentityDomain,
-    form: OAuthForm,
+    request: OAuthRequest,
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
-    run(&req, &state, domain, &form, request_id, Endpoint::Rest).await
+    run(&state, request, request_id, Endpoint::Rest).await
 }
 
 /// RFC 7009 revocation: the `revocation_endpoint` of the metadata.
@@ -114,35 +105,29 @@ pub async fn revoke(
         FormBodyRefused,
         StoreUnavailable))]
 pub async fn revoke_rfc7009(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    domain: IdentityDomain,
-    form: OAuthForm,
+    request: OAuthRequest,
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
-    run(&req, &state, domain, &form, request_id, Endpoint::Rfc7009).await
+    run(&state, request, request_id, Endpoint::Rfc7009).await
 }
 
 /// `GET /oauth2/rest/token/revoke` when `REVOKD_REQUIRE_POST=false`.
 pub async fn revoke_by_get(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    domain: IdentityDomain,
+    OAuthQueryRequest(request): OAuthQueryRequest,
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
-    let form = OAuthForm::parse(req.query_string().as_bytes())?;
-    run(&req, &state, domain, &form, request_id, Endpoint::Rest).await
+    run(&state, request, request_id, Endpoint::Rest).await
 }
 
 /// `GET /oauth2/revoke` when `REVOKD_REQUIRE_POST=false`.
 pub async fn revoke_rfc7009_by_get(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    domain: IdentityDomain,
+    OAuthQueryRequest(request): OAuthQueryRequest,
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
-    let form = OAuthForm::parse(req.query_string().as_bytes())?;
-    run(&req, &state, domain, &form, request_id, Endpoint::Rfc7009).await
+    run(&state, request, request_id, Endpoint::Rfc7009).await
 }
 
 #[derive(Clone, Copy)]
@@ -152,20 +137,14 @@ enum Endpoint {
 }
 
 async fn run(
-    req: &HttpRequest,
     state: &AppState,
-    domain: IdentityDomain,
-    form: &OAuthForm,
+    request: OAuthRequest,
     request_id: RequestId,
     endpoint: Endpoint,
 ) -> Result<HttpResponse, ApiError> {
-    let domain = domain.0;
+    let OAuthRequest { domain, form, client } = request;
     let oauth = |e| ApiError::from_oauth(e, &domain);
-    let credentials = presented_credentials(req, form).map_err(oauth)?;
-    let client = client_auth::authenticate(&state.store, &domain, credentials)
-        .await
-        .map_err(oauth)?;
-    let request = parameters(form, endpoint, request_id.to_string()).map_err(oauth)?;
+    let request = parameters(&form, endpoint, request_id.to_string()).map_err(oauth)?;
     let revoked = revocation::revoke(&state.store, &state.clock, &client, request)
         .await
         .map_err(oauth)?;

@@ -4,20 +4,18 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::ToSchema;
 
-use super::revoke::CLIENT_AUTHENTICATION;
 use crate::domain::GrantType;
 use crate::domain::Scopes;
 use crate::http::error::documented::{ClientAuthFailed, FormBodyRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extractors::{IdentityDomain, OAuthForm, base_url, issuer, presented_credentials};
+use crate::http::extractors::{IdentityDomain, OAuthForm, OAuthRequest, base_url, issuer};
+use crate::http::handlers::common::CLIENT_AUTHENTICATION;
+use crate::http::limits::MAX_TOKEN_BYTES;
 use crate::http::middleware::RequestId;
 use crate::http::state::AppState;
-use crate::oauth::{Grant, OAuthError, TokenResponse, client_auth};
+use crate::oauth::{Grant, OAuthError, TokenResponse};
 use crate::security::Password;
 use crate::tokens::PlainToken;
-
-/// The longest token accepted in a request (SPEC §5).
-pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 /// The form of a token request (`application/x-www-form-urlencoded`). No parameter may
 /// repeat or be empty (`400 invalid_request`).
@@ -74,16 +72,11 @@ pub struct TokenForm {
 pub async fn token(
     req: HttpRequest,
     state: web::Data<AppState>,
-    domain: IdentityDomain,
-    form: OAuthForm,
+    request: OAuthRequest,
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
-    let domain = domain.0;
+    let OAuthRequest { domain, form, client } = request;
     let oauth = |e| ApiError::from_oauth(e, &domain);
-    let credentials = presented_credentials(&req, &form).map_err(oauth)?;
-    let client = client_auth::authenticate(&state.store, &domain, credentials)
-        .await
-        .map_err(oauth)?;
     let grant = grant_of(&form).map_err(oauth)?;
     let issuer = issuer(&base_url(&req, &state.settings), &domain);
     let issued = state

@@ -72,7 +72,7 @@ pub struct TokenResponse {
 }
 
 fn bearer_literal() -> utoipa::openapi::Object {
-    crate::openapi::constant(utoipa::openapi::Type::String, "Bearer".into())
+    crate::api_schema::constant(utoipa::openapi::Type::String, "Bearer".into())
 }
 
 impl From<IssuedTokens> for TokenResponse {

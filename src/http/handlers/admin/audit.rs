@@ -42,10 +42,9 @@ pub struct AuditLog {
 pub async fn list(
     state: web::Data<AppState>,
     _operator: Operator,
-    path: web::Path<String>,
+    domain: web::Path<DomainName>,
     query: web::Query<AuditQuery>,
 ) -> Result<web::Json<AuditLog>, ApiError> {
-    let domain = DomainName::parse(&path)?;
     Ok(web::Json(AuditLog {
         events: state.admin.audit(&domain, query.limit.unwrap_or(DEFAULT_LIMIT)).await?,
     }))

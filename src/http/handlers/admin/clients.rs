@@ -10,6 +10,7 @@ use crate::domain::{ClientId, ClientSpec, ClientType, DomainName, GrantType, Sco
 use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{Operator, ValidJson};
+use crate::http::handlers::common::{Success, deleted};
 use crate::http::handlers::params::{ClientPath, DomainPath};
 use crate::http::state::AppState;
 
@@ -69,10 +70,9 @@ pub struct ClientList {
 pub async fn create(
     state: web::Data<AppState>,
     operator: Operator,
-    path: web::Path<String>,
+    domain: web::Path<DomainName>,
     body: ValidJson<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    let domain = DomainName::parse(&path)?;
     let body = body.0;
     let scopes = body
         .scopes
@@ -104,9 +104,8 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     _operator: Operator,
-    path: web::Path<String>,
+    domain: web::Path<DomainName>,
 ) -> Result<web::Json<ClientList>, ApiError> {
-    let domain = DomainName::parse(&path)?;
     Ok(web::Json(ClientList {
         clients: state.admin.list_clients(&domain).await?,
     }))
@@ -125,9 +124,9 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     _operator: Operator,
-    path: web::Path<(String, String)>,
+    path: web::Path<(DomainName, ClientId)>,
 ) -> Result<web::Json<Client>, ApiError> {
-    let (domain, client_id) = parse(&path)?;
+    let (domain, client_id) = path.into_inner();
     Ok(web::Json(state.admin.get_client(&domain, &client_id).await?))
 }
 
@@ -136,7 +135,7 @@ pub async fn get(
     security(("operator_token" = [])),
     params(ClientPath),
     responses(
-        (status = 200, description = "Deleted", body = super::Success),
+        (status = 200, description = "Deleted", body = Success),
         (status = 400, description = "Malformed name", body = ErrorBody),
         OperatorRefused,
         (status = 404, description = "No such domain or client", body = ErrorBody),
@@ -144,13 +143,9 @@ pub async fn get(
 pub async fn delete(
     state: web::Data<AppState>,
     operator: Operator,
-    path: web::Path<(String, String)>,
+    path: web::Path<(DomainName, ClientId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (domain, client_id) = parse(&path)?;
+    let (domain, client_id) = path.into_inner();
     state.admin.delete_client(&domain, &client_id, operator.actor()).await?;
-    Ok(super::deleted())
-}
-
-fn parse(path: &(String, String)) -> Result<(DomainName, ClientId), ApiError> {
-    Ok((DomainName::parse(&path.0)?, ClientId::parse(&path.1)?))
+    Ok(deleted())
 }

@@ -10,6 +10,7 @@ use crate::domain::{DomainName, DomainSettings, SettingsPatch};
 use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{Operator, ValidJson};
+use crate::http::handlers::common::{Success, deleted};
 use crate::http::handlers::params::DomainPath;
 use crate::http::state::AppState;
 
@@ -107,9 +108,8 @@ pub async fn list(state: web::Data<AppState>, _operator: Operator) -> Result<web
 pub async fn get(
     state: web::Data<AppState>,
     _operator: Operator,
-    path: web::Path<String>,
+    name: web::Path<DomainName>,
 ) -> Result<web::Json<Domain>, ApiError> {
-    let name = DomainName::parse(&path)?;
     Ok(web::Json(state.admin.get_domain(&name).await?))
 }
 
@@ -128,10 +128,9 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     operator: Operator,
-    path: web::Path<String>,
+    name: web::Path<DomainName>,
     body: ValidJson<UpdateDomain>,
 ) -> Result<web::Json<Domain>, ApiError> {
-    let name = DomainName::parse(&path)?;
     let patch = SettingsPatch {
         access_token_ttl_secs: body.0.access_token_ttl_secs,
         refresh_token_ttl_secs: body.0.refresh_token_ttl_secs,
@@ -147,7 +146,7 @@ pub async fn update(
     security(("operator_token" = [])),
     params(DomainPath),
     responses(
-        (status = 200, description = "Deleted", body = super::Success),
+        (status = 200, description = "Deleted", body = Success),
         (status = 400, description = "Malformed domain name", body = ErrorBody),
         OperatorRefused,
         (status = 404, description = "No such domain", body = ErrorBody),
@@ -155,9 +154,8 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     operator: Operator,
-    path: web::Path<String>,
+    name: web::Path<DomainName>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = DomainName::parse(&path)?;
     state.admin.delete_domain(&name, operator.actor()).await?;
-    Ok(super::deleted())
+    Ok(deleted())
 }

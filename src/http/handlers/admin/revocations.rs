@@ -13,6 +13,7 @@ use crate::domain::{ClientId, DomainName, Username};
 use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{Operator, ValidJson};
+use crate::http::handlers::common::success_literal;
 use crate::http::handlers::params::DomainPath;
 use crate::http::state::AppState;
 
@@ -53,7 +54,7 @@ pub struct BulkRevocation {
 #[schema(example = json!({"status":"success","revoked_tokens":1042}))]
 pub struct BulkRevoked {
     /// Always `success`.
-    #[schema(schema_with = super::success_literal)]
+    #[schema(schema_with = success_literal)]
     pub status: &'static str,
     /// Tokens that were live before the call and are revoked by it (or would be, for a dry run).
     pub revoked_tokens: i64,
@@ -75,10 +76,9 @@ pub struct BulkRevoked {
 pub async fn create(
     state: web::Data<AppState>,
     operator: Operator,
-    path: web::Path<String>,
+    domain: web::Path<DomainName>,
     body: ValidJson<BulkRevocation>,
 ) -> Result<web::Json<BulkRevoked>, ApiError> {
-    let domain = DomainName::parse(&path)?;
     let body = body.0;
     let issued_before = body
         .issued_before

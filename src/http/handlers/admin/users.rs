@@ -10,6 +10,7 @@ use crate::domain::{DomainName, Username};
 use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{Operator, ValidJson};
+use crate::http::handlers::common::{Success, deleted};
 use crate::http::handlers::params::{DomainPath, UserPath};
 use crate::http::state::AppState;
 use crate::security::Password;
@@ -48,10 +49,9 @@ pub struct UserList {
 pub async fn create(
     state: web::Data<AppState>,
     operator: Operator,
-    path: web::Path<String>,
+    domain: web::Path<DomainName>,
     body: ValidJson<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    let domain = DomainName::parse(&path)?;
     let body = body.0;
     let username = Username::parse(&body.username)?;
     let user = state
@@ -74,9 +74,8 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     _operator: Operator,
-    path: web::Path<String>,
+    domain: web::Path<DomainName>,
 ) -> Result<web::Json<UserList>, ApiError> {
-    let domain = DomainName::parse(&path)?;
     Ok(web::Json(UserList {
         users: state.admin.list_users(&domain).await?,
     }))
@@ -95,9 +94,9 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     _operator: Operator,
-    path: web::Path<(String, String)>,
+    path: web::Path<(DomainName, Username)>,
 ) -> Result<web::Json<User>, ApiError> {
-    let (domain, username) = parse(&path)?;
+    let (domain, username) = path.into_inner();
     Ok(web::Json(state.admin.get_user(&domain, &username).await?))
 }
 
@@ -106,7 +105,7 @@ pub async fn get(
     security(("operator_token" = [])),
     params(UserPath),
     responses(
-        (status = 200, description = "Deleted", body = super::Success),
+        (status = 200, description = "Deleted", body = Success),
         (status = 400, description = "Malformed name", body = ErrorBody),
         OperatorRefused,
         (status = 404, description = "No such domain or user", body = ErrorBody),
@@ -114,13 +113,9 @@ pub async fn get(
 pub async fn delete(
     state: web::Data<AppState>,
     operator: Operator,
-    path: web::Path<(String, String)>,
+    path: web::Path<(DomainName, Username)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (domain, username) = parse(&path)?;
+    let (domain, username) = path.into_inner();
     state.admin.delete_user(&domain, &username, operator.actor()).await?;
-    Ok(super::deleted())
-}
-
-fn parse(path: &(String, String)) -> Result<(DomainName, Username), ApiError> {
-    Ok((DomainName::parse(&path.0)?, Username::parse(&path.1)?))
+    Ok(deleted())
 }
