@@ -166,6 +166,9 @@ crate::both_backends! {
             json!({"username":"alice","revoke_type":"ALL"}),
             json!({"username":"alice","issued_before":"yesterday"}),
             json!({"username":"alice","reason":"r".repeat(201)}),
+            json!({"username":"alice","reason":"nul\u{0}byte"}),
+            json!({"username":"alice","reason":"line\nbreak"}),
+            json!({"username":"alice","reason":""}),
             json!({"username":"alice","force":true}),
         ] {
             s.bulk(&app, body).await.assert_error(400, "invalid_request");

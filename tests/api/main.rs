@@ -13,6 +13,7 @@ mod directory;
 mod errors;
 mod instances;
 mod introspect;
+mod liveness;
 mod metadata;
 mod migrations;
 mod operations;

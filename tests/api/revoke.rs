@@ -102,6 +102,26 @@ async fn scene(app: &TestApp, public_clients_can_revoke: bool) -> Scene {
     }
 }
 
+/// `revoked_by` and `revoked_reason` as the token's row keeps them.
+async fn stored_revocation(app: &TestApp, token: &str) -> (Option<String>, Option<String>) {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use revokd::store::schema::tokens;
+    let hash = revokd::security::Sha256Digest::of(token.as_bytes());
+    app.store
+        .read(move |mut db| {
+            Box::pin(async move {
+                Ok(revokd::on_db!(&mut db, |conn| tokens::table
+                    .filter(tokens::token_hash.eq(hash.as_bytes().as_slice()))
+                    .select((tokens::revoked_by, tokens::revoked_reason))
+                    .get_result(conn)
+                    .await)?)
+            })
+        })
+        .await
+        .expect("token row read")
+}
+
 impl Scene {
     async fn active(&self, app: &TestApp) -> BTreeSet<&'static str> {
         let mut active = BTreeSet::new();
@@ -242,7 +262,12 @@ crate::both_backends! {
         let before = s.active(&app).await;
         let a2 = s.tokens["A2"].as_str();
         let long = "t".repeat(8 * 1024 + 1);
+        let long_reason = "é".repeat(201);
         let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+            (vec![("token", a2), ("reason", long_reason.as_str())], "200 characters"),
+            (vec![("token", a2), ("reason", "bad\u{7}bell")], "control"),
+            (vec![("token", a2), ("reason", "nul\u{0}byte")], "control"),
+            (vec![("token", a2), ("reason", "")], "empty"),
             (vec![("token", a2), ("revoke_level", "ALL")], "NONE, RELATED_TOKENS, RELATED_CONSENT"),
             (vec![("token", a2), ("token_type", "ID_TOKEN")], "ACCESS_TOKEN, REFRESH_TOKEN, NONE"),
             (vec![("token", a2), ("token", a2)], "repeat"),
@@ -341,6 +366,32 @@ crate::both_backends! {
         for token in s.tokens.values() {
             assert!(!audit.text.contains(token.as_str()));
         }
+    }
+
+    async fn a_reason_is_kept_with_the_revocation_and_never_shown_by_introspection(app) {
+        let s = scene(&app, true).await;
+        // 200 characters, not bytes: the limit counts characters.
+        let reason = format!("laptop stolen {}", "é".repeat(186));
+        assert_eq!(reason.chars().count(), 200);
+        for (path, token) in [("/oauth2/rest/token/revoke", "A3"), ("/oauth2/revoke", "R3")] {
+            let answer = app
+                .oauth_post(path, &s.domain, &s.web, &[("token", s.tokens[token].as_str()), ("reason", reason.as_str())])
+                .await;
+            assert_eq!(answer.status, 200, "{}", answer.text);
+            let audit = app.admin_get(&format!("/admin/v1/domains/{}/audit?limit=1", s.domain)).await;
+            let event = &audit.body["events"][0];
+            assert_eq!(event["action"], "token.revoked");
+            assert_eq!(event["details"]["reason"], reason.as_str(), "{path}");
+            let introspected = app.introspect(&s.domain, &s.rs, &s.tokens[token]).await;
+            assert_eq!(introspected.body, json!({"active": false}));
+            assert!(!introspected.text.contains("laptop"));
+        }
+        // And on the token's own row, beside who revoked it.
+        let stored = stored_revocation(&app, &s.tokens["A3"]).await;
+        assert_eq!(stored, (Some("web".to_owned()), Some(reason.clone())));
+        // Without a reason, none is stored (the audit event says null).
+        app.revoke(&s.domain, &s.web, &[("token", s.tokens["A1"].as_str())]).await;
+        assert_eq!(stored_revocation(&app, &s.tokens["A1"]).await, (Some("web".to_owned()), None));
     }
 
     async fn revocations_racing_refreshes_leave_no_live_family_member(app) {
