@@ -25,16 +25,6 @@ pub async fn find_active(
         .optional())?)
 }
 
-pub async fn find(db: &mut Db<'_>, domain_id: i64, id: i64) -> Result<Option<ConsentRow>, StoreError> {
-    Ok(on_db!(db, |conn| consents::table
-        .filter(consents::domain_id.eq(domain_id))
-        .filter(consents::id.eq(id))
-        .select(ConsentRow::as_select())
-        .get_result(conn)
-        .await
-        .optional())?)
-}
-
 pub async fn insert(db: &mut Db<'_>, new: &NewConsent<'_>) -> Result<ConsentRow, StoreError> {
     Ok(on_db!(db, |conn| diesel::insert_into(consents::table)
         .values(new)

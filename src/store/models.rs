@@ -237,20 +237,6 @@ pub struct NewConsent<'a> {
     pub granted_at: UnixMicros,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = token_families)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
-pub struct FamilyRow {
-    pub domain_id: i64,
-    pub id: i64,
-    pub client_ref: i64,
-    pub user_ref: Option<i64>,
-    pub consent_ref: Option<i64>,
-    pub created_at: UnixMicros,
-    pub revoked_at: Option<UnixMicros>,
-    pub revoked_reason: Option<String>,
-}
-
 #[derive(Debug, Insertable)]
 #[diesel(table_name = token_families)]
 #[diesel(treat_none_as_default_value = false)]

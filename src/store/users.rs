@@ -46,13 +46,3 @@ pub async fn delete(db: &mut Db<'_>, domain_id: i64, username: &str) -> Result<b
     .await)?;
     Ok(deleted > 0)
 }
-
-pub async fn find_by_id(db: &mut Db<'_>, domain_id: i64, id: i64) -> Result<Option<UserRow>, StoreError> {
-    Ok(on_db!(db, |conn| users::table
-        .filter(users::domain_id.eq(domain_id))
-        .filter(users::id.eq(id))
-        .select(UserRow::as_select())
-        .get_result(conn)
-        .await
-        .optional())?)
-}

@@ -146,9 +146,6 @@ async fn withdraw_consents(
         if let Some(client_ref) = bulk.client_ref() {
             update = update.filter(consents::client_ref.eq(client_ref));
         }
-        update
-            .set((consents::revoked_at.eq(at), consents::revoked_reason.eq(marking.reason)))
-            .execute(conn)
-            .await
+        update.set(marking.consent_withdrawn(at)).execute(conn).await
     })?)
 }

@@ -25,6 +25,19 @@ pub(super) struct Marking<'a> {
     pub reason: Option<&'a str>,
 }
 
+impl<'a> Marking<'a> {
+    /// The columns a withdrawn consent gets, wherever it is withdrawn from.
+    pub fn consent_withdrawn(
+        &self,
+        at: UnixMicros,
+    ) -> (
+        diesel::dsl::Eq<consents::revoked_at, UnixMicros>,
+        diesel::dsl::Eq<consents::revoked_reason, Option<&'a str>>,
+    ) {
+        (consents::revoked_at.eq(at), consents::revoked_reason.eq(self.reason))
+    }
+}
+
 /// The tokens one statement marks: these ids, every token of these families, every
 /// token issued under these consents.
 #[derive(Debug, Default)]
@@ -91,7 +104,7 @@ pub(super) async fn mark_consents(
             .filter(consents::id.eq_any(ids))
             .filter(consents::revoked_at.is_null())
     )
-    .set((consents::revoked_at.eq(at), consents::revoked_reason.eq(marking.reason)))
+    .set(marking.consent_withdrawn(at))
     .returning(consents::id)
     .get_results(conn)
     .await)?)
