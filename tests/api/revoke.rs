@@ -266,7 +266,8 @@ crate::both_backends! {
         let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
             (vec![("token", a2), ("reason", long_reason.as_str())], "200 characters"),
             (vec![("token", a2), ("reason", "bad\u{7}bell")], "control"),
-            (vec![("token", a2), ("reason", "nul\u{0}byte")], "control"),
+            (vec![("token", a2), ("reason", "nul\u{0}byte")], "NUL"),
+            (vec![("token", a2), ("client_id", "we\u{0}b")], "NUL"),
             (vec![("token", a2), ("reason", "")], "empty"),
             (vec![("token", a2), ("revoke_level", "ALL")], "NONE, RELATED_TOKENS, RELATED_CONSENT"),
             (vec![("token", a2), ("token_type", "ID_TOKEN")], "ACCESS_TOKEN, REFRESH_TOKEN, NONE"),
@@ -293,7 +294,20 @@ crate::both_backends! {
         )
         .await;
         non_utf8.assert_error(400, "invalid_request");
+        let nul_user = TestClient { client_id: "we\u{0}b".into(), secret: s.web.secret.clone() };
+        app.revoke(&s.domain, &nul_user, &[("token", a2)]).await.assert_error(401, "invalid_client");
+        let nul_username = app
+            .token(&s.domain, &s.web, &[("grant_type", "password"), ("username", "ali\u{0}ce"), ("password", "pw-a")])
+            .await;
+        nul_username.assert_error(400, "invalid_request");
         assert_eq!(s.active(&app).await, before);
+    }
+
+    async fn an_empty_hint_is_as_if_absent(app) {
+        let s = scene(&app, true).await;
+        let answer = app.revoke(&s.domain, &s.web, &[("token", &s.tokens["A2"]), ("token_type_hint", "")]).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert!(!app.is_active(&s.domain, &s.rs, &s.tokens["A2"]).await);
     }
 
     async fn bad_credentials_are_401_with_a_basic_challenge(app) {

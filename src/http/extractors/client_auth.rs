@@ -74,10 +74,12 @@ fn decode_basic(encoded: &str) -> Result<(String, String), OAuthError> {
             .map_err(|_| malformed())
     };
     let id = unescape(id)?;
-    if id.is_empty() {
+    let secret = unescape(secret)?;
+    // No client id or secret holds a NUL, and PostgreSQL could not take one as text.
+    if id.is_empty() || id.contains('\0') || secret.contains('\0') {
         return Err(malformed());
     }
-    Ok((id, unescape(secret)?))
+    Ok((id, secret))
 }
 
 #[cfg(test)]

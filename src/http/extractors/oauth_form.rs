@@ -1,6 +1,7 @@
 //! The `application/x-www-form-urlencoded` body of the OAuth endpoints, read strictly:
-//! at most 16 KiB, valid UTF-8, and no parameter repeated or empty (RFC 6749 §3.2,
-//! SPEC §5). Any of these is a 4xx in the §3 shape, before a handler runs.
+//! at most 16 KiB, valid UTF-8 without NUL bytes (no store can hold them as text), and
+//! no parameter repeated or empty (RFC 6749 §3.2, SPEC §5; an empty `token_type_hint`
+//! is ignored, §3.1). Any of these is a 4xx in the §3 shape, before a handler runs.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,13 +15,18 @@ use percent_encoding::percent_decode;
 use crate::http::error::ApiError;
 use crate::http::limits::MAX_BODY_BYTES;
 
+/// Parameters that only help and may be sent empty: RFC 7009 clients that have no hint
+/// sometimes send `token_type_hint=` (SPEC §3.1).
+const EMPTY_MEANS_ABSENT: [&str; 1] = ["token_type_hint"];
+
 #[derive(Debug, Default)]
 pub struct OAuthForm {
     params: Vec<(String, String)>,
 }
 
 impl OAuthForm {
-    /// Parses a form body. Repeated, empty or non-UTF-8 parameters are refused.
+    /// Parses a form body. Repeated, empty, non-UTF-8 or NUL-holding parameters are
+    /// refused; an empty hint is dropped as if it were absent.
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let mut params: Vec<(String, String)> = Vec::new();
         for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
@@ -33,7 +39,13 @@ impl OAuthForm {
             if params.iter().any(|(seen, _)| *seen == name) {
                 return Err(ApiError::InvalidRequest(format!("parameter {name} must not repeat")));
             }
+            if name.contains('\0') || value.contains('\0') {
+                return Err(ApiError::InvalidRequest(format!("parameter {name} holds a NUL byte")));
+            }
             if value.is_empty() {
+                if EMPTY_MEANS_ABSENT.contains(&name.as_str()) {
+                    continue;
+                }
                 return Err(ApiError::InvalidRequest(format!("parameter {name} is empty")));
             }
             params.push((name, value));
@@ -133,5 +145,20 @@ mod tests {
                 .contains("UTF-8")
         );
         assert!(OAuthForm::parse(b"").unwrap().get("token").is_none());
+        assert!(
+            OAuthForm::parse(b"client_id=a%00b")
+                .unwrap_err()
+                .to_string()
+                .contains("NUL")
+        );
+        assert!(OAuthForm::parse(b"a%00=b").unwrap_err().to_string().contains("NUL"));
+    }
+
+    #[test]
+    fn an_empty_hint_is_as_if_absent() {
+        let form = OAuthForm::parse(b"token=t&token_type_hint=").unwrap();
+        assert_eq!(form.get("token"), Some("t"));
+        assert_eq!(form.get("token_type_hint"), None);
+        assert!(OAuthForm::parse(b"token_type_hint=a&token_type_hint=b").is_err());
     }
 }
