@@ -4,9 +4,15 @@
 //! A token is live when its row is not revoked, not rotated (only refresh tokens
 //! rotate), not expired, its family is not revoked, its consent not withdrawn, and no
 //! bulk-revocation watermark covers it. Every read that asks goes through here: the
-//! look-up behind revocation, introspection and bearer tokens selects the [`Facts`]
-//! with [`facts`] and asks [`Facts::is_live`]; the refresh grant does the same inside
-//! its transaction; revocations mark and bulk revocations count with [`live`].
+//! look-up behind revocation, introspection and bearer tokens reads `tokens` joined
+//! with [`with_family_and_consent`], selects the [`Facts`] with [`facts`] and asks
+//! [`Facts::is_live`]; the refresh grant does the same inside its transaction;
+//! revocations mark and bulk revocations count with [`live`].
+//!
+//! The look-up joins the family and the consent rather than asking `EXISTS` about
+//! them as [`live`] must (an `UPDATE` cannot join): on SQLite each correlated
+//! subquery is a subprogram with cursors of its own, run per row, and the hottest read
+//! of all paid ~10% more CPU for them (BENCHMARKS.md, issue 12).
 
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
@@ -51,11 +57,32 @@ pub fn live(now: UnixMicros) -> _ {
         .and(not(watermarked()))
 }
 
+/// `tokens` with its family and consent (if any) joined in, for [`facts`].
+#[diesel::dsl::auto_type]
+pub fn with_family_and_consent() -> _ {
+    tokens::table
+        .left_join(
+            token_families::table.on(token_families::domain_id
+                .eq(tokens::domain_id)
+                .and(token_families::id.nullable().eq(tokens::family_ref))),
+        )
+        .left_join(
+            consents::table.on(consents::domain_id
+                .eq(tokens::domain_id)
+                .and(consents::id.nullable().eq(tokens::consent_ref))),
+        )
+}
+
 /// The three facts that live outside the token's row, for the `SELECT` of a look-up
-/// (the row itself brings the others).
+/// over [`with_family_and_consent`] (the row itself brings the others): the same
+/// rule as [`family_revoked`], [`consent_withdrawn`] and [`watermarked`].
 #[diesel::dsl::auto_type]
 pub fn facts() -> _ {
-    (family_revoked(), consent_withdrawn(), watermarked())
+    (
+        token_families::revoked_at.nullable().is_not_null(),
+        consents::revoked_at.nullable().is_not_null(),
+        watermarked(),
+    )
 }
 
 /// The token's family (if it has one) is revoked.

@@ -32,7 +32,7 @@ type ViewRow = (TokenRow, String, Option<String>, (bool, bool, bool));
 /// selected, filtered by `$hash_filter`: one statement for everything a caller needs.
 macro_rules! token_views {
     ($domain_id:expr, $hash_filter:expr) => {
-        tokens::table
+        liveness::with_family_and_consent()
             .inner_join(
                 clients::table.on(clients::domain_id
                     .eq(tokens::domain_id)
@@ -119,5 +119,25 @@ impl TokenView {
     /// Live by the one rule of `store::liveness`.
     pub fn is_live(&self, now: UnixMicros) -> bool {
         self.facts().is_live(now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::query_builder::{QueryFragment, QueryId};
+    use diesel::sqlite::Sqlite;
+
+    use super::*;
+
+    fn prepared_once<Q: QueryId + QueryFragment<Sqlite>>(_: &Q) -> bool {
+        Q::HAS_STATIC_QUERY_ID
+    }
+
+    /// SQLite finds the look-up's prepared statement by its type; a type without a
+    /// static id would be written out and looked up by its text on every call.
+    #[test]
+    fn the_look_up_is_prepared_once_per_connection() {
+        let hash: Vec<u8> = Vec::new();
+        assert!(prepared_once(&token_views!(1_i64, tokens::token_hash.eq(&hash))));
     }
 }
