@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::http::origin::TrustedProxies;
 use crate::security::AdminToken;
 use crate::store::{DatabaseUrl, StoreOptions};
 
@@ -32,14 +33,19 @@ pub struct Settings {
     pub admin_token: Option<AdminToken>,
     /// Base URL advertised in metadata instead of the address a request reached.
     pub public_url: Option<Url>,
+    /// Peers whose `Forwarded` / `X-Forwarded-*` headers are believed.
+    pub trusted_proxies: TrustedProxies,
     pub require_post: bool,
-    /// Refuse plain-HTTP requests (unless a proxy says `X-Forwarded-Proto: https`).
+    /// Refuse plain-HTTP requests (unless a trusted proxy says `X-Forwarded-Proto: https`).
     pub require_https: bool,
     pub tls: Option<TlsFiles>,
     pub log_format: LogFormat,
     pub store: StoreOptions,
     /// HTTP worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    /// Failed authentications per address (and per user name) and minute before `429`;
+    /// 0 switches the limit off.
+    pub auth_failures_per_minute: usize,
 }
 
 impl Default for Settings {
@@ -49,12 +55,14 @@ impl Default for Settings {
             database: DatabaseUrl::Sqlite(DatabaseUrl::DEFAULT_SQLITE.into()),
             admin_token: None,
             public_url: None,
+            trusted_proxies: TrustedProxies::default(),
             require_post: true,
             require_https: false,
             tls: None,
             log_format: LogFormat::Text,
             store: StoreOptions::default(),
             workers: None,
+            auth_failures_per_minute: 20,
         }
     }
 }
@@ -89,6 +97,10 @@ impl Settings {
         let public_url = match var("REVOKD_PUBLIC_URL") {
             Some((name, v)) => Some(parse_public_url(&v).map_err(|p| err(name, p))?),
             None => None,
+        };
+        let trusted_proxies = match var("REVOKD_TRUSTED_PROXIES") {
+            Some((name, v)) => TrustedProxies::parse(&v).map_err(|p| err(name, p))?,
+            None => defaults.trusted_proxies,
         };
         let require_post = flag(var("REVOKD_REQUIRE_POST"), defaults.require_post)?;
         let require_https = flag(var("REVOKD_REQUIRE_HTTPS"), defaults.require_https)?;
@@ -130,17 +142,23 @@ impl Settings {
             Some((name, v)) => Some(positive(name, &v, 1024)?),
             None => defaults.workers,
         };
+        let auth_failures_per_minute = match var("REVOKD_AUTH_FAILURES_PER_MINUTE") {
+            Some((name, v)) => whole(name, &v, 1_000_000)?,
+            None => defaults.auth_failures_per_minute,
+        };
         Ok(Self {
             listen,
             database,
             admin_token,
             public_url,
+            trusted_proxies,
             require_post,
             require_https,
             tls,
             log_format,
             store,
             workers,
+            auth_failures_per_minute,
         })
     }
 }
@@ -192,6 +210,13 @@ fn positive(name: &'static str, raw: &str, max: usize) -> Result<usize, ConfigEr
     }
 }
 
+fn whole(name: &'static str, raw: &str, max: usize) -> Result<usize, ConfigError> {
+    match raw.trim().parse::<usize>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(err(name, format!("{raw:?}: expected a whole number from 0 to {max}"))),
+    }
+}
+
 fn readable_file(name: &'static str, path: String) -> Result<PathBuf, ConfigError> {
     let path = PathBuf::from(path);
     std::fs::File::open(&path).map_err(|e| err(name, format!("cannot read {}: {e}", path.display())))?;
@@ -217,6 +242,7 @@ mod tests {
         assert!(s.require_post);
         assert!(!s.require_https);
         assert!(s.admin_token.is_none());
+        assert_eq!(s.auth_failures_per_minute, 20);
     }
 
     #[test]
@@ -232,6 +258,10 @@ mod tests {
         assert_eq!(e.variable, "REVOKD_TLS_KEY");
         let e = settings(&[("REVOKD_PUBLIC_URL", "https://x.example/?a=b")]).unwrap_err();
         assert_eq!(e.variable, "REVOKD_PUBLIC_URL");
+        let e = settings(&[("REVOKD_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example")]).unwrap_err();
+        assert_eq!(e.variable, "REVOKD_TRUSTED_PROXIES");
+        let e = settings(&[("REVOKD_AUTH_FAILURES_PER_MINUTE", "-1")]).unwrap_err();
+        assert_eq!(e.variable, "REVOKD_AUTH_FAILURES_PER_MINUTE");
         let e = settings(&[("REVOKD_DB_POOL_SIZE", "0")]).unwrap_err();
         assert_eq!(e.variable, "REVOKD_DB_POOL_SIZE");
     }

@@ -12,12 +12,14 @@ use anyhow::Context;
 use crate::admin::Admin;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::http::limits;
 use crate::http::metrics::Metrics;
 use crate::http::middleware::{observe, require_https};
 use crate::http::routes;
 use crate::http::state::AppState;
 use crate::oauth::{KeyRing, TokenService};
 use crate::openapi;
+use crate::security::FailureLimit;
 use crate::store::{Backend, Store};
 use crate::tls;
 
@@ -59,6 +61,7 @@ impl Application {
             tokens: TokenService::new(store.clone(), clock.clone(), Arc::new(KeyRing::default())),
             admin_token: settings.admin_token.clone(),
             metrics: Metrics::new(backend),
+            auth_failures: FailureLimit::new(settings.auth_failures_per_minute),
             openapi_json: openapi::document_json(),
             store,
             clock,
@@ -74,6 +77,8 @@ impl Application {
                 ))
                 .wrap(from_fn(observe))
         })
+        .client_request_timeout(limits::REQUEST_READ_TIMEOUT)
+        .keep_alive(limits::KEEP_ALIVE)
         .shutdown_timeout(10);
         if let Some(workers) = workers {
             server = server.workers(workers);

@@ -46,15 +46,26 @@ pub enum ApiError {
     /// 409: a unique name is taken.
     #[error("{0}")]
     Conflict(String),
+    /// 408: the body did not arrive in time; the connection is closed.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// 413: the body is over the limit.
     #[error("{0}")]
     PayloadTooLarge(String),
     /// 415: the body is not in a format this endpoint reads.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 429: too many failed authentications from this address or for this user name
+    /// (SPEC §5); nothing was checked.
+    #[error("too many failed authentication attempts; retry in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
     /// 503: the store cannot answer now; retry.
     #[error("{0}")]
     Unavailable(String),
+    /// 503 from `/readyz`: why this instance should get no traffic, said to the
+    /// operator's probe (a store cause such as "database or disk is full").
+    #[error("not ready: {0}")]
+    NotReady(String),
     /// 500: a defect. The cause is logged, the client sees a generic text.
     #[error("{0}")]
     Internal(String),
@@ -100,6 +111,7 @@ impl ApiError {
         match self {
             Self::InvalidRequest(_)
             | Self::MethodNotAllowed { .. }
+            | Self::RequestTimeout(_)
             | Self::PayloadTooLarge(_)
             | Self::UnsupportedMediaType(_) => ErrorCode::InvalidRequest,
             Self::InvalidToken { .. } => ErrorCode::InvalidToken,
@@ -110,7 +122,9 @@ impl ApiError {
             Self::InvalidScope(_) => ErrorCode::InvalidScope,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
-            Self::Unavailable(_) => ErrorCode::TemporarilyUnavailable,
+            Self::Unavailable(_) | Self::NotReady(_) | Self::TooManyAttempts { .. } => {
+                ErrorCode::TemporarilyUnavailable
+            }
             Self::Internal(_) => ErrorCode::ServerError,
         }
     }
@@ -121,6 +135,7 @@ impl ApiError {
         match status {
             StatusCode::NOT_FOUND => Self::NotFound("no such resource".into()),
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge("the request body is too large".into()),
+            StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout("the request did not arrive in time".into()),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType("unsupported content type".into()),
             StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable("the service is unavailable, retry later".into()),
             s if s.is_server_error() => Self::Internal(reason),
@@ -151,9 +166,11 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -161,7 +178,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Internal(cause) => tracing::error!(%cause, "internal error"),
-            Self::Unavailable(cause) => tracing::warn!(%cause, "store unavailable"),
+            Self::Unavailable(cause) | Self::NotReady(cause) => tracing::warn!(%cause, "store unavailable"),
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -183,8 +200,14 @@ impl ResponseError for ApiError {
                     response.insert_header((header::ALLOW, value));
                 }
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::NotReady(_) => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+            }
+            Self::RequestTimeout(_) => {
+                response.force_close();
+            }
+            Self::TooManyAttempts { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
         }
@@ -225,6 +248,23 @@ impl From<crate::domain::NameError> for ApiError {
 }
 
 impl ApiError {
+    /// The `408` for a body still incomplete after [`REQUEST_READ_TIMEOUT`].
+    ///
+    /// [`REQUEST_READ_TIMEOUT`]: crate::http::limits::REQUEST_READ_TIMEOUT
+    pub fn body_too_slow() -> Self {
+        Self::RequestTimeout(format!(
+            "the request body did not arrive within {} s",
+            crate::http::limits::REQUEST_READ_TIMEOUT.as_secs()
+        ))
+    }
+
+    /// The `429` for a key over the failure limit, `wait` being what it must wait.
+    pub fn too_many_attempts(wait: std::time::Duration) -> Self {
+        Self::TooManyAttempts {
+            retry_after_secs: crate::security::retry_after_secs(wait),
+        }
+    }
+
     /// An OAuth error of a request to `domain` (the realm of a 401).
     pub fn from_oauth(error: crate::oauth::OAuthError, domain: &crate::domain::DomainName) -> Self {
         use crate::oauth::OAuthError as E;
@@ -308,6 +348,12 @@ pub mod documented {
                 body("invalid_client", "client authentication failed"),
                 &[("WWW-Authenticate", "`Basic realm=\"<domain>\"`", "^Basic realm=\"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\"$")],
             ),
+            "429" => error(
+                "temporarily_unavailable: too many failed authentications from this address (or, for the password \
+                 grant, for this user name) in the last minute; the credentials were not checked",
+                body("temporarily_unavailable", "too many failed authentication attempts; retry in 42 s"),
+                &[("Retry-After", "seconds until an attempt is accepted again", "^[1-9][0-9]*$")],
+            ),
         }
 
         /// The user's bearer access token is missing, unknown, revoked or expired.
@@ -370,6 +416,16 @@ pub mod documented {
             "503" => error(
                 "temporarily_unavailable: the store cannot be reached; nothing was changed, retry after `Retry-After` seconds",
                 body("temporarily_unavailable", "the store is unavailable, retry later"),
+                &[("Retry-After", "Seconds to wait before retrying", "^[0-9]+$")],
+            ),
+        }
+
+        /// `/readyz`: the instance should get no traffic now, and why.
+        NotReady {
+            "503" => error(
+                "temporarily_unavailable: the store is unreachable or its last write failed (on SQLite, until a \
+                 write commits again); the description says why",
+                body("temporarily_unavailable", "not ready: the last SQLite write failed: database or disk is full"),
                 &[("Retry-After", "Seconds to wait before retrying", "^[0-9]+$")],
             ),
         }

@@ -8,5 +8,6 @@ pub mod handlers;
 pub mod limits;
 pub mod metrics;
 pub mod middleware;
+pub mod origin;
 pub mod routes;
 pub mod state;

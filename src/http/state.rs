@@ -4,7 +4,7 @@ use crate::admin::Admin;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::oauth::TokenService;
-use crate::security::AdminToken;
+use crate::security::{AdminToken, FailureLimit};
 use crate::store::Store;
 
 use super::metrics::Metrics;
@@ -17,6 +17,8 @@ pub struct AppState {
     /// `None`: the operator API refuses everyone.
     pub admin_token: Option<AdminToken>,
     pub metrics: Metrics,
+    /// Failed client authentications and password sign-ins, per address and user name.
+    pub auth_failures: FailureLimit,
     pub settings: Settings,
     /// `GET /openapi.json`, rendered once at start-up.
     pub openapi_json: String,

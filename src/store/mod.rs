@@ -193,11 +193,10 @@ impl Store {
         self.inner.write(op).await
     }
 
-    /// One round trip to the database, and a live writer (readiness probe).
+    /// One round trip to the database, and a writer whose last commit succeeded
+    /// (readiness probe).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        if !self.inner.can_write() {
-            return Err(StoreError::unavailable("the SQLite writer has stopped"));
-        }
+        self.inner.writer_health().map_err(StoreError::unavailable)?;
         self.read(|mut db| {
             Box::pin(async move {
                 use diesel::dsl::sql;

@@ -105,11 +105,12 @@ impl Pools {
         }
     }
 
-    /// False when the SQLite writer thread has stopped: writes cannot succeed then.
-    pub(super) fn can_write(&self) -> bool {
+    /// `Err` when writes cannot succeed now: the SQLite writer has stopped or its last
+    /// commit failed (PostgreSQL: a round trip tells, see `Store::ping`).
+    pub(super) fn writer_health(&self) -> Result<(), String> {
         match self {
-            Self::Postgres { .. } => true,
-            Self::Sqlite { writer, .. } => writer.is_running(),
+            Self::Postgres { .. } => Ok(()),
+            Self::Sqlite { writer, .. } => writer.health(),
         }
     }
 

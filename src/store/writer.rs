@@ -14,6 +14,8 @@
 //! is retried alone in its own savepoint, so one bad revocation cannot sink the rest.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
@@ -48,6 +50,34 @@ enum Work {
 #[derive(Clone)]
 pub(super) struct Writer {
     jobs: mpsc::Sender<Work>,
+    health: Arc<Health>,
+}
+
+/// Why the last batch could not commit (disk full, WAL unwritable, …), until a later
+/// one commits: what `/readyz` reports.
+#[derive(Default)]
+struct Health {
+    failing: AtomicBool,
+    last_failure: Mutex<Option<String>>,
+}
+
+impl Health {
+    fn record(&self, outcome: &Result<(), StoreError>) {
+        // The common case, a commit while healthy, touches only the flag.
+        if outcome.is_ok() && !self.failing.load(Ordering::Acquire) {
+            return;
+        }
+        let mut last = self.last_failure.lock().unwrap_or_else(|p| p.into_inner());
+        *last = outcome.as_ref().err().map(ToString::to_string);
+        self.failing.store(last.is_some(), Ordering::Release);
+    }
+
+    fn last_failure(&self) -> Option<String> {
+        if !self.failing.load(Ordering::Acquire) {
+            return None;
+        }
+        self.last_failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 impl Writer {
@@ -56,6 +86,8 @@ impl Writer {
     pub(super) async fn start(path: String) -> Result<Self, StoreError> {
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
         let (opened_tx, opened) = oneshot::channel();
+        let health = Arc::new(Health::default());
+        let recorded = health.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
@@ -81,7 +113,7 @@ impl Writer {
                             return;
                         }
                         let _ = opened_tx.send(Ok(()));
-                        runtime.block_on(run(path, wrap(conn), queue));
+                        runtime.block_on(run(path, wrap(conn), queue, &recorded));
                     }
                     Err(e) => {
                         let _ = opened_tx.send(Err(e));
@@ -92,11 +124,19 @@ impl Writer {
         opened
             .await
             .map_err(|_| StoreError::Internal("the SQLite writer died at start-up".into()))??;
-        Ok(Self { jobs })
+        Ok(Self { jobs, health })
     }
 
-    pub(super) fn is_running(&self) -> bool {
-        !self.jobs.is_closed()
+    /// `Err` while writes cannot succeed: the writer has stopped, or its last batch
+    /// failed to commit and none has committed since.
+    pub(super) fn health(&self) -> Result<(), String> {
+        if self.jobs.is_closed() {
+            return Err("the SQLite writer has stopped".into());
+        }
+        match self.health.last_failure() {
+            Some(failure) => Err(format!("the last SQLite write failed: {failure}")),
+            None => Ok(()),
+        }
     }
 
     /// Queues `op` and waits until the batch holding it has committed.
@@ -143,10 +183,12 @@ fn wrap(conn: diesel::SqliteConnection) -> SqliteConn {
     SyncConnectionWrapper::with_runtime(conn, Inline)
 }
 
-async fn run(path: String, mut conn: SqliteConn, mut queue: mpsc::Receiver<Work>) {
+async fn run(path: String, mut conn: SqliteConn, mut queue: mpsc::Receiver<Work>, health: &Health) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        if let Err(error) = commit_batch(&mut conn, batch.drain(..)).await {
+        let committed = commit_batch(&mut conn, batch.drain(..)).await;
+        health.record(&committed);
+        if let Err(error) = committed {
             tracing::error!(%error, "SQLite batch failed; reopening the writer connection");
             // Whatever state the failure left behind (an open transaction, a broken
             // transaction manager) must not leak into the next batch.

@@ -253,6 +253,8 @@ pub fn test_settings(database: DatabaseUrl) -> Settings {
         database,
         admin_token: Some(AdminToken::new(ADMIN_TOKEN.to_owned())),
         workers: Some(1),
+        // Tests fail authentications on purpose, all from 127.0.0.1; tests/api/brute_force.rs sets a limit.
+        auth_failures_per_minute: 0,
         store: StoreOptions {
             pool_size: 4,
             ..StoreOptions::default()

@@ -106,3 +106,51 @@ async fn store_outage_is_503_with_retry_after_and_recovers_without_restart() {
     assert!(!app.is_active(&domain, &rs, &second).await);
     assert_eq!(app.get("/readyz").await.status, 200);
 }
+
+/// SQLite: while the writer cannot commit (here another connection holds the write
+/// lock past the busy timeout, as a full disk or an unwritable WAL would fail it),
+/// `/readyz` answers 503 and says why; the first write that commits again clears it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_reports_a_failing_sqlite_writer_until_a_write_commits() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, SqliteConnection};
+
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await else {
+        return;
+    };
+    let DatabaseUrl::Sqlite(path) = app.database.clone() else {
+        panic!("a SQLite app");
+    };
+    assert_eq!(app.get("/readyz").await.status, 200);
+    let (locked_tx, locked) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let mut conn = SqliteConnection::establish(&path).unwrap();
+        conn.batch_execute("BEGIN EXCLUSIVE").unwrap();
+        locked_tx.send(()).unwrap();
+        released.recv().unwrap();
+        conn.batch_execute("COMMIT").unwrap();
+    });
+    locked.recv().unwrap();
+    let refused = app
+        .admin_post("/admin/v1/domains", json!({"name": crate::helpers::unique("d")}))
+        .await;
+    refused.assert_error(503, "temporarily_unavailable");
+    // The writer gives up once its busy timeout has passed; from then on it is not ready.
+    let mut ready = app.get("/readyz").await;
+    for _ in 0..100 {
+        if ready.status == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        ready = app.get("/readyz").await;
+    }
+    ready.assert_error(503, "temporarily_unavailable");
+    let why = ready.body["error_description"].as_str().unwrap().to_owned();
+    assert!(why.contains("last SQLite write failed") && why.contains("locked"), "{why}");
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    assert_eq!(app.get("/readyz").await.status, 503, "not ready until a write commits");
+    app.create_domain().await;
+    assert_eq!(app.get("/readyz").await.status, 200);
+}

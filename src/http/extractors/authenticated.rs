@@ -11,8 +11,10 @@ use actix_web::{FromRequest, HttpRequest, web};
 use super::{IdentityDomain, OAuthForm, presented_credentials};
 use crate::domain::DomainName;
 use crate::http::error::ApiError;
+use crate::http::origin::Origin;
 use crate::http::state::AppState;
-use crate::oauth::{AuthenticatedClient, client_auth};
+use crate::oauth::{AuthenticatedClient, OAuthError, client_auth};
+use crate::security::FailureKey;
 
 /// An OAuth request whose client authenticated. Extracted from the form body; for a
 /// `GET` with the parameters in the query string, take [`OAuthQueryRequest`].
@@ -20,7 +22,9 @@ use crate::oauth::{AuthenticatedClient, client_auth};
 /// The checks run in this order, each answering in the §3 shape: the identity domain
 /// (`400` when missing or malformed), the form (`413`, `415`, `400`), the presented
 /// credentials (`400` for two methods at once), then the client itself (`401
-/// invalid_client` with `WWW-Authenticate: Basic realm="<domain>"`).
+/// invalid_client` with `WWW-Authenticate: Basic realm="<domain>"`). An address past
+/// the failure limit gets `429` before its credentials are looked at; each failure is
+/// counted and logged with the domain, the client id and the address.
 pub struct OAuthRequest {
     pub domain: DomainName,
     pub form: OAuthForm,
@@ -35,11 +39,25 @@ impl OAuthRequest {
         form: OAuthForm,
     ) -> Result<Self, ApiError> {
         let state = state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-        let refuse = |e| ApiError::from_oauth(e, &domain);
-        let credentials = presented_credentials(&req, &form).map_err(refuse)?;
-        let client = client_auth::authenticate(&state.store, &domain, credentials)
-            .await
-            .map_err(refuse)?;
+        let address = Origin::of(&req, &state.settings.trusted_proxies).client;
+        let limited = address.map(FailureKey::Address);
+        if let Some(key) = &limited {
+            state.auth_failures.check(key).map_err(ApiError::too_many_attempts)?;
+        }
+        let credentials = presented_credentials(&req, &form);
+        let client_id = credentials.as_ref().ok().map(|c| c.client_id().to_owned());
+        let authenticated = match credentials {
+            Ok(credentials) => client_auth::authenticate(&state.store, &domain, credentials).await,
+            Err(malformed) => Err(malformed),
+        };
+        if let Err(OAuthError::InvalidClient(_)) = &authenticated {
+            if let Some(key) = limited {
+                state.auth_failures.record(key);
+            }
+            // Debug-quoted: a client id is whatever the request sent.
+            tracing::warn!(%domain, client_id = ?client_id, address = ?address, "client authentication failed");
+        }
+        let client = authenticated.map_err(|e| ApiError::from_oauth(e, &domain))?;
         Ok(Self { domain, form, client })
     }
 }

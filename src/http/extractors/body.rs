@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors};
 
 use crate::http::error::ApiError;
-use crate::http::limits::MAX_BODY_BYTES;
+use crate::http::limits::{MAX_BODY_BYTES, REQUEST_READ_TIMEOUT};
 
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
@@ -67,10 +67,13 @@ where
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = web::Json::<T>::from_request(req, payload);
         Box::pin(async move {
-            let body = body.await.map_err(|e| match e.as_error::<ApiError>() {
-                Some(api) => clone_api_error(api),
-                None => ApiError::InvalidRequest(format!("unreadable request body: {e}")),
-            })?;
+            let body = tokio::time::timeout(REQUEST_READ_TIMEOUT, body)
+                .await
+                .map_err(|_| ApiError::body_too_slow())?
+                .map_err(|e| match e.as_error::<ApiError>() {
+                    Some(api) => clone_api_error(api),
+                    None => ApiError::InvalidRequest(format!("unreadable request body: {e}")),
+                })?;
             let body = body.into_inner();
             body.validate().map_err(|e| ApiError::InvalidRequest(describe(&e)))?;
             Ok(Self(body))

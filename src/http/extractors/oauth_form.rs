@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use percent_encoding::percent_decode;
 
 use crate::http::error::ApiError;
-use crate::http::limits::MAX_BODY_BYTES;
+use crate::http::limits::{MAX_BODY_BYTES, REQUEST_READ_TIMEOUT};
 
 /// Parameters that only help and may be sent empty: RFC 7009 clients that have no hint
 /// sometimes send `token_type_hint=` (SPEC §3.1).
@@ -102,14 +102,20 @@ impl FromRequest for OAuthForm {
         }
         let mut payload = payload.take();
         Box::pin(async move {
-            let mut body = Vec::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::InvalidRequest(format!("unreadable request body: {e}")))?;
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(too_large());
+            let read = async {
+                let mut body = Vec::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| ApiError::InvalidRequest(format!("unreadable request body: {e}")))?;
+                    if body.len() + chunk.len() > MAX_BODY_BYTES {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            let body = tokio::time::timeout(REQUEST_READ_TIMEOUT, read)
+                .await
+                .map_err(|_| ApiError::body_too_slow())??;
             Self::parse(&body)
         })
     }

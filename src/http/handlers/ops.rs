@@ -5,9 +5,10 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::error::documented::StoreUnavailable;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::error::documented::NotReady;
 use crate::http::state::AppState;
+use crate::store::StoreError;
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status":"ok"}))]
@@ -28,13 +29,17 @@ pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
-/// The store answers a round trip.
+/// The store answers a round trip and takes writes: on SQLite, the writer's last
+/// commit succeeded (a full disk makes this `503` until a write commits again).
 #[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz",
     responses(
         (status = 200, description = "The store is reachable", body = Health),
-        StoreUnavailable))]
+        NotReady))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiError> {
-    state.store.ping().await?;
+    state.store.ping().await.map_err(|e| match e {
+        StoreError::Unavailable(cause) => ApiError::NotReady(cause),
+        other => other.into(),
+    })?;
     Ok(web::Json(Health { status: "ok" }))
 }
 
