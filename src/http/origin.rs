@@ -146,7 +146,11 @@ mod tests {
         assert!(list.trusts("::ffff:10.0.0.1".parse().unwrap()));
         assert!(!list.trusts("192.0.2.8".parse().unwrap()));
         assert!(!TrustedProxies::default().trusts("127.0.0.1".parse().unwrap()));
-        assert!(TrustedProxies::parse("10.0.0.0/33").unwrap_err().contains("10.0.0.0/33"));
+        assert!(
+            TrustedProxies::parse("10.0.0.0/33")
+                .unwrap_err()
+                .contains("10.0.0.0/33")
+        );
         assert!(TrustedProxies::parse("proxy.example").is_err());
     }
 

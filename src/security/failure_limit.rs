@@ -19,7 +19,10 @@ const SWEEP_ABOVE_KEYS: usize = 10_000;
 pub enum FailureKey {
     Address(IpAddr),
     /// A user name of a domain (password sign-ins): a temporary lock of that name.
-    User { domain: String, username: String },
+    User {
+        domain: String,
+        username: String,
+    },
 }
 
 /// Failure counts per key; `per_minute == 0` switches the limit off.

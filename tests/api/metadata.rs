@@ -63,8 +63,15 @@ async fn public_url_overrides_the_request_address() {
 }
 
 /// The metadata's issuer and the `iss` of a token minted with the same headers.
-async fn issuers_seen_with(app: &TestApp, domain: &str, client: &TestClient, headers: &[(&str, &str)]) -> (String, String) {
-    let mut metadata = app.http.get(app.url(&format!("/.well-known/oauth-authorization-server/domains/{domain}")));
+async fn issuers_seen_with(
+    app: &TestApp,
+    domain: &str,
+    client: &TestClient,
+    headers: &[(&str, &str)],
+) -> (String, String) {
+    let mut metadata = app
+        .http
+        .get(app.url(&format!("/.well-known/oauth-authorization-server/domains/{domain}")));
     let mut token = app
         .http
         .post(app.url(&format!("/oauth2/rest/token?identityDomain={domain}")))
@@ -79,8 +86,12 @@ async fn issuers_seen_with(app: &TestApp, domain: &str, client: &TestClient, hea
     assert_eq!(token.status, 200, "{}", token.text);
     let jwt = token.body["access_token"].as_str().unwrap();
     let payload = jwt.split('.').nth(1).unwrap();
-    let claims: serde_json::Value =
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
     (
         metadata.body["issuer"].as_str().unwrap().to_owned(),
         claims["iss"].as_str().unwrap().to_owned(),
@@ -99,12 +110,21 @@ async fn forwarded_headers_from_an_untrusted_peer_change_nothing() {
         return;
     };
     let domain = app.create_domain().await;
-    let client = app.create_client(&domain, json!({"client_id":"svc","grant_types":["client_credentials"]})).await;
+    let client = app
+        .create_client(&domain, json!({"client_id":"svc","grant_types":["client_credentials"]}))
+        .await;
     let real = format!("{}/domains/{domain}", app.address);
     for header in SPOOFED {
-        assert_eq!(issuers_seen_with(&app, &domain, &client, &[header]).await, (real.clone(), real.clone()), "{header:?}");
+        assert_eq!(
+            issuers_seen_with(&app, &domain, &client, &[header]).await,
+            (real.clone(), real.clone()),
+            "{header:?}"
+        );
     }
-    assert_eq!(issuers_seen_with(&app, &domain, &client, &SPOOFED).await, (real.clone(), real));
+    assert_eq!(
+        issuers_seen_with(&app, &domain, &client, &SPOOFED).await,
+        (real.clone(), real)
+    );
 }
 
 #[tokio::test]
@@ -117,10 +137,15 @@ async fn a_trusted_proxy_names_the_public_host_and_scheme() {
         return;
     };
     let domain = app.create_domain().await;
-    let client = app.create_client(&domain, json!({"client_id":"svc","grant_types":["client_credentials"]})).await;
+    let client = app
+        .create_client(&domain, json!({"client_id":"svc","grant_types":["client_credentials"]}))
+        .await;
     let public = format!("https://auth.example/domains/{domain}");
     let headers = [("x-forwarded-host", "auth.example"), ("x-forwarded-proto", "https")];
-    assert_eq!(issuers_seen_with(&app, &domain, &client, &headers).await, (public.clone(), public));
+    assert_eq!(
+        issuers_seen_with(&app, &domain, &client, &headers).await,
+        (public.clone(), public)
+    );
 }
 
 #[tokio::test]

@@ -147,7 +147,10 @@ async fn readyz_reports_a_failing_sqlite_writer_until_a_write_commits() {
     }
     ready.assert_error(503, "temporarily_unavailable");
     let why = ready.body["error_description"].as_str().unwrap().to_owned();
-    assert!(why.contains("last SQLite write failed") && why.contains("locked"), "{why}");
+    assert!(
+        why.contains("last SQLite write failed") && why.contains("locked"),
+        "{why}"
+    );
     release.send(()).unwrap();
     holder.join().unwrap();
     assert_eq!(app.get("/readyz").await.status, 503, "not ready until a write commits");

@@ -24,7 +24,10 @@ async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, 
         match tokio::time::timeout(limit.saturating_sub(started.elapsed()), stream.read(&mut buffer)).await {
             Ok(Ok(0)) | Ok(Err(_)) => break,
             Ok(Ok(n)) => received.extend_from_slice(&buffer[..n]),
-            Err(_) => panic!("still open after {limit:?}; received {:?}", String::from_utf8_lossy(&received)),
+            Err(_) => panic!(
+                "still open after {limit:?}; received {:?}",
+                String::from_utf8_lossy(&received)
+            ),
         }
     }
     (String::from_utf8_lossy(&received).into_owned(), started.elapsed())
@@ -32,7 +35,9 @@ async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, 
 
 #[tokio::test]
 async fn an_unfinished_body_is_answered_408_and_closed() {
-    let Some(app) = spawn_app(Backend::Sqlite).await else { return };
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
     let mut stream = connect(&app).await;
     stream
         .write_all(
@@ -49,11 +54,15 @@ async fn an_unfinished_body_is_answered_408_and_closed() {
 
 #[tokio::test]
 async fn unfinished_headers_and_idle_connections_are_closed() {
-    let Some(app) = spawn_app(Backend::Sqlite).await else { return };
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
     let mut half = connect(&app).await;
     half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
     let mut idle = connect(&app).await;
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
 
     let (answer, after) = read_until_closed(&mut idle, Duration::from_secs(15)).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");

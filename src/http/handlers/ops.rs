@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::error::{ApiError, ErrorBody};
 use crate::http::error::documented::NotReady;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::state::AppState;
 use crate::store::StoreError;
 

@@ -6,16 +6,16 @@ use utoipa::ToSchema;
 
 use crate::domain::GrantType;
 use crate::domain::Scopes;
+use crate::domain::{DomainName, Username};
 use crate::http::error::documented::{ClientAuthFailed, FormBodyRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{IdentityDomain, OAuthForm, OAuthRequest, base_url, issuer};
 use crate::http::handlers::common::CLIENT_AUTHENTICATION;
 use crate::http::limits::MAX_TOKEN_BYTES;
 use crate::http::middleware::RequestId;
+use crate::http::origin::Origin;
 use crate::http::state::AppState;
 use crate::oauth::{Grant, OAuthError, TokenResponse};
-use crate::domain::{DomainName, Username};
-use crate::http::origin::Origin;
 use crate::security::{FailureKey, Password};
 use crate::tokens::PlainToken;
 
