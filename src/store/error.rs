@@ -13,6 +13,11 @@ pub enum StoreError {
     /// The database cannot be reached, timed out, or is busy: retry later (503).
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// PostgreSQL chose this transaction as a deadlock victim or could not serialize
+    /// it: nothing of it remains, and running it again may well succeed (503 when it
+    /// cannot be run again).
+    #[error("store contention: {0}")]
+    Contention(String),
     /// The database answered with something this code did not expect.
     #[error("store error: {0}")]
     Internal(String),
@@ -33,6 +38,13 @@ impl From<DieselError> for StoreError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => Self::Unavailable(info.message().to_owned()),
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                Self::Contention(info.message().to_owned())
+            }
+            // 40P01 has no kind of its own in diesel.
+            DieselError::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
+                Self::Contention(info.message().to_owned())
+            }
             DieselError::DatabaseError(_, info) if is_transient(info.message()) => {
                 Self::Unavailable(info.message().to_owned())
             }

@@ -1,6 +1,12 @@
 //! The statements that mark things revoked: tokens, families, consents, in that order.
 //! Only [`super::execute`] calls them; only live tokens are marked (`store::liveness`),
 //! so what comes back is exactly what the revocation ended.
+//!
+//! On PostgreSQL the rows are locked in id order first (`ORDER BY id FOR UPDATE`: a
+//! subquery of the token `UPDATE`, a `SELECT` before the family and consent ones):
+//! with the tables in one order and the rows of each in id order, two revocations
+//! reaching the same rows wait for each other instead of deadlocking. (SQLite has one
+//! writer; nothing to order there.)
 
 use diesel::backend::Backend;
 use diesel::pg::Pg;
@@ -98,16 +104,24 @@ pub(super) async fn mark_consents(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(on_db!(db, |conn| diesel::update(
-        consents::table
-            .filter(consents::domain_id.eq(domain_id))
-            .filter(consents::id.eq_any(ids))
-            .filter(consents::revoked_at.is_null())
-    )
-    .set(marking.consent_withdrawn(at))
-    .returning(consents::id)
-    .get_results(conn)
-    .await)?)
+    let active = consents::table
+        .filter(consents::domain_id.eq(domain_id))
+        .filter(consents::id.eq_any(ids))
+        .filter(consents::revoked_at.is_null());
+    if let Db::Postgres(conn) = db {
+        let _: Vec<i64> = active
+            .clone()
+            .select(consents::id)
+            .order(consents::id)
+            .for_update()
+            .load(&mut **conn)
+            .await?;
+    }
+    Ok(on_db!(db, |conn| diesel::update(active)
+        .set(marking.consent_withdrawn(at))
+        .returning(consents::id)
+        .get_results(conn)
+        .await)?)
 }
 
 /// Revokes these families and every family under these consents, those still open.
@@ -122,22 +136,30 @@ pub(super) async fn mark_families(
     if ids.is_empty() && under_consents.is_empty() {
         return Ok(());
     }
-    on_db!(db, |conn| diesel::update(
-        token_families::table
-            .filter(token_families::domain_id.eq(domain_id))
-            .filter(token_families::revoked_at.is_null())
-            .filter(
-                token_families::id
-                    .eq_any(ids)
-                    .or(token_families::consent_ref.eq_any(under_consents).assume_not_null()),
-            )
-    )
-    .set((
-        token_families::revoked_at.eq(at),
-        token_families::revoked_reason.eq(marking.reason),
-    ))
-    .execute(conn)
-    .await)?;
+    let open = token_families::table
+        .filter(token_families::domain_id.eq(domain_id))
+        .filter(token_families::revoked_at.is_null())
+        .filter(
+            token_families::id
+                .eq_any(ids)
+                .or(token_families::consent_ref.eq_any(under_consents).assume_not_null()),
+        );
+    if let Db::Postgres(conn) = db {
+        let _: Vec<i64> = open
+            .clone()
+            .select(token_families::id)
+            .order(token_families::id)
+            .for_update()
+            .load(&mut **conn)
+            .await?;
+    }
+    on_db!(db, |conn| diesel::update(open)
+        .set((
+            token_families::revoked_at.eq(at),
+            token_families::revoked_reason.eq(marking.reason),
+        ))
+        .execute(conn)
+        .await)?;
     Ok(())
 }
 
@@ -156,8 +178,9 @@ pub(super) async fn mark_tokens(
 /// `UPDATE tokens … WHERE <reached> AND <live> RETURNING …`, written by hand so its text
 /// depends only on which of the three lists are present, not on their lengths: each
 /// connection prepares each shape once. SQLite reads the ids from JSON arrays
-/// (`json_each`), PostgreSQL from array parameters. (diesel prepares every `IN (…)`
-/// list anew, which on the writer's hot path cost more than the update itself.)
+/// (`json_each`), PostgreSQL from array parameters and locks the rows in id order
+/// first. (diesel prepares every `IN (…)` list anew, which on the writer's hot path
+/// cost more than the update itself.)
 struct MarkTokens<'a> {
     domain_id: i64,
     reach: &'a TokenReach,
@@ -193,6 +216,7 @@ impl<'a> MarkTokens<'a> {
     fn walk_ast_with<'b, DB>(
         &'b self,
         mut out: AstPass<'_, 'b, DB>,
+        locked_in_order: bool,
         mut list: impl FnMut(&mut AstPass<'_, 'b, DB>, usize) -> QueryResult<()>,
     ) -> QueryResult<()>
     where
@@ -209,6 +233,12 @@ impl<'a> MarkTokens<'a> {
         out.push_bind_param::<Nullable<Text>, _>(&self.marking.reason)?;
         out.push_sql(" WHERE domain_id = ");
         out.push_bind_param::<BigInt, _>(&self.domain_id)?;
+        if locked_in_order {
+            // Inside the subquery, `tokens` (and the liveness fragment's references to
+            // it) is the subquery's own row.
+            out.push_sql(" AND id IN (SELECT id FROM tokens WHERE domain_id = ");
+            out.push_bind_param::<BigInt, _>(&self.domain_id)?;
+        }
         out.push_sql(" AND (");
         let mut first = true;
         for (index, (column, ids)) in self.lists().into_iter().enumerate() {
@@ -227,6 +257,9 @@ impl<'a> MarkTokens<'a> {
         }
         out.push_sql(") AND ");
         self.live.walk_ast(out.reborrow())?;
+        if locked_in_order {
+            out.push_sql(" ORDER BY id FOR UPDATE)");
+        }
         out.push_sql(" RETURNING id, family_ref, consent_ref, kind");
         Ok(())
     }
@@ -234,7 +267,7 @@ impl<'a> MarkTokens<'a> {
 
 impl QueryFragment<Sqlite> for MarkTokens<'_> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        self.walk_ast_with(out, |out, index| {
+        self.walk_ast_with(out, false, |out, index| {
             out.push_sql(" IN (SELECT value FROM json_each(");
             out.push_bind_param::<Text, _>(self.json[index].as_str())?;
             out.push_sql("))");
@@ -246,7 +279,7 @@ impl QueryFragment<Sqlite> for MarkTokens<'_> {
 impl QueryFragment<Pg> for MarkTokens<'_> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         let lists = self.lists();
-        self.walk_ast_with(out, |out, index| {
+        self.walk_ast_with(out, true, |out, index| {
             out.push_sql(" = ANY(");
             out.push_bind_param::<Array<BigInt>, _>(lists[index].1)?;
             out.push_sql(")");
