@@ -58,6 +58,9 @@ pub enum DomainCommand {
         access_token_ttl_secs: Option<i64>,
         #[arg(long)]
         refresh_token_ttl_secs: Option<i64>,
+        /// Seconds in which a confidential client may retry a refresh (0: never).
+        #[arg(long)]
+        refresh_token_grace_secs: Option<i64>,
         #[arg(long)]
         public_clients_can_revoke: Option<bool>,
     },
@@ -118,16 +121,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             name,
             access_token_ttl_secs,
             refresh_token_ttl_secs,
+            refresh_token_grace_secs,
             public_clients_can_revoke,
         }) => {
-            create_domain(
-                &settings,
-                &name,
-                access_token_ttl_secs,
-                refresh_token_ttl_secs,
-                public_clients_can_revoke,
-            )
-            .await
+            let defaults = DomainSettings::default();
+            let domain_settings = DomainSettings {
+                access_token_ttl_secs: access_token_ttl_secs.unwrap_or(defaults.access_token_ttl_secs),
+                refresh_token_ttl_secs: refresh_token_ttl_secs.unwrap_or(defaults.refresh_token_ttl_secs),
+                refresh_token_grace_secs: refresh_token_grace_secs.unwrap_or(defaults.refresh_token_grace_secs),
+                public_clients_can_revoke: public_clients_can_revoke.unwrap_or(defaults.public_clients_can_revoke),
+            };
+            create_domain(&settings, &name, domain_settings).await
         }
         Command::Client(ClientCommand::Create {
             domain,
@@ -173,20 +177,14 @@ async fn migrate(settings: &Settings, revert_all: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `revokd domain create`; a setting left out takes its default.
-async fn create_domain(
-    settings: &Settings,
-    name: &str,
-    access_token_ttl_secs: Option<i64>,
-    refresh_token_ttl_secs: Option<i64>,
-    public_clients_can_revoke: Option<bool>,
-) -> anyhow::Result<()> {
-    let defaults = DomainSettings::default();
-    let settings_for_domain = DomainSettings {
-        access_token_ttl_secs: access_token_ttl_secs.unwrap_or(defaults.access_token_ttl_secs),
-        refresh_token_ttl_secs: refresh_token_ttl_secs.unwrap_or(defaults.refresh_token_ttl_secs),
-        public_clients_can_revoke: public_clients_can_revoke.unwrap_or(defaults.public_clients_can_revoke),
-    };
+/// `revokd domain create`; a setting left out has taken its default.
+async fn create_domain(settings: &Settings, name: &str, settings_for_domain: DomainSettings) -> anyhow::Result<()> {
+    if !(0..=DomainSettings::MAX_GRACE_SECS).contains(&settings_for_domain.refresh_token_grace_secs) {
+        bail!(
+            "the refresh token grace must be from 0 to {} seconds",
+            DomainSettings::MAX_GRACE_SECS
+        );
+    }
     for ttl in [
         settings_for_domain.access_token_ttl_secs,
         settings_for_domain.refresh_token_ttl_secs,

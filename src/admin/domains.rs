@@ -35,6 +35,7 @@ impl Admin {
                             public_clients_can_revoke: settings.public_clients_can_revoke,
                             created_at: now,
                             updated_at: now,
+                            refresh_token_grace_secs: settings.refresh_token_grace_secs,
                         },
                     )
                     .await?;
@@ -95,6 +96,7 @@ impl Admin {
                     let changes = DomainChanges {
                         access_token_ttl_secs: patch.access_token_ttl_secs,
                         refresh_token_ttl_secs: patch.refresh_token_ttl_secs,
+                        refresh_token_grace_secs: patch.refresh_token_grace_secs,
                         public_clients_can_revoke: patch.public_clients_can_revoke,
                         updated_at: now,
                     };

@@ -8,5 +8,5 @@ pub mod revocation;
 mod settings;
 
 pub use client::{ClientSpec, ClientType, GrantType};
-pub use names::{ClientId, DomainName, NameError, Scope, Scopes, Username};
+pub use names::{ClientId, ConsentPublicId, DomainName, NameError, Scope, Scopes, Username};
 pub use settings::{DomainSettings, SettingsPatch};

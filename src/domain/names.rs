@@ -308,3 +308,49 @@ mod tests {
         assert!(Scopes::parse_space_separated("").unwrap().iter().next().is_none());
     }
 }
+
+/// A consent as its user names it (SPEC §3.5): 32 lowercase hex digits, 128 random
+/// bits, unique in its domain. The integer id that orders consents stays inside.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ConsentPublicId(String);
+string_newtype!(ConsentPublicId);
+
+impl ConsentPublicId {
+    pub const PATTERN: &str = "^[0-9a-f]{32}$";
+
+    pub fn generate() -> Self {
+        use rand::RngCore;
+        let mut bytes = [0u8; 16];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        if raw.len() == 32 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(NameError("a consent id is 32 lowercase hex digits".into()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod consent_id_tests {
+    use super::ConsentPublicId;
+
+    #[test]
+    fn generated_ids_parse_and_differ() {
+        let (a, b) = (ConsentPublicId::generate(), ConsentPublicId::generate());
+        assert_ne!(a, b);
+        assert_eq!(ConsentPublicId::parse(a.as_str()), Ok(a));
+        for bad in [
+            "",
+            "12",
+            "ABCDEF0123456789abcdef0123456789",
+            "g0000000000000000000000000000000",
+        ] {
+            assert!(ConsentPublicId::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -106,6 +106,8 @@ impl InitiatingEntity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FixedReason {
     RefreshTokenReuse,
+    /// The pair a refresh minted whose answer was lost, superseded by the retry.
+    RefreshRetried,
     ConsentWithdrawn,
 }
 
@@ -113,6 +115,7 @@ impl FixedReason {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::RefreshTokenReuse => "refresh_token_reuse",
+            Self::RefreshRetried => "refresh_retried",
             Self::ConsentWithdrawn => "consent_withdrawn",
         }
     }

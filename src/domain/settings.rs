@@ -6,10 +6,16 @@ use serde::{Deserialize, Serialize};
 pub struct DomainSettings {
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
+    /// How long after a rotation the same confidential client may present the rotated
+    /// refresh token again as a retry (SPEC §3.3); 0: never.
+    pub refresh_token_grace_secs: i64,
     pub public_clients_can_revoke: bool,
 }
 
 impl DomainSettings {
+    /// A retry comes within seconds of a lost answer; an hour is far past any of them.
+    pub const MAX_GRACE_SECS: i64 = 3600;
+
     /// Ten years: long enough for any real TTL, short enough that `now + ttl` in
     /// microseconds stays far from overflow.
     pub const MAX_TTL_SECS: i64 = 10 * 365 * 24 * 3600;
@@ -24,6 +30,7 @@ impl Default for DomainSettings {
         Self {
             access_token_ttl_secs: 3600,
             refresh_token_ttl_secs: 14 * 24 * 3600,
+            refresh_token_grace_secs: 30,
             public_clients_can_revoke: true,
         }
     }
@@ -36,6 +43,8 @@ pub struct SettingsPatch {
     pub access_token_ttl_secs: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token_ttl_secs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_grace_secs: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_clients_can_revoke: Option<bool>,
 }

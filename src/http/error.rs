@@ -222,7 +222,7 @@ impl ResponseError for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Unavailable(cause) => Self::Unavailable(cause),
+            StoreError::Unavailable(cause) | StoreError::Contention(cause) => Self::Unavailable(cause),
             StoreError::Conflict => Self::Conflict("already exists".into()),
             StoreError::NotFound => Self::NotFound("not found".into()),
             StoreError::Internal(cause) => Self::Internal(cause),

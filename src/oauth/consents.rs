@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::OAuthError;
 use crate::clock::{self, Clock};
+use crate::domain::ConsentPublicId;
 use crate::domain::revocation::{Reason, TokenKind};
 use crate::store::revocations::Revocation;
 use crate::store::{Store, consents};
@@ -43,9 +44,11 @@ pub async fn bearer_owner(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"consent_id":12,"client_id":"web","scopes":["openid","profile"],"granted_at":"2026-11-24T09:30:00Z"}))]
+#[schema(example = json!({"consent_id":"3f9a1c0e5b7d4a2f8e6c1b0d9a7f5e3c","client_id":"web","scopes":["openid","profile"],"granted_at":"2026-11-24T09:30:00Z"}))]
 pub struct ConsentView {
-    pub consent_id: i64,
+    /// Opaque: 32 hex digits, 128 random bits (SPEC §3.5).
+    #[schema(pattern = "^[0-9a-f]{32}$")]
+    pub consent_id: String,
     pub client_id: String,
     pub scopes: Vec<String>,
     /// RFC 3339, UTC.
@@ -60,7 +63,7 @@ pub async fn list(store: &Store, owner: &TokenOwner) -> Result<Vec<ConsentView>,
     Ok(rows
         .into_iter()
         .map(|(consent, client_id)| ConsentView {
-            consent_id: consent.id,
+            consent_id: consent.public_id,
             client_id,
             scopes: consent
                 .scopes
@@ -79,10 +82,21 @@ pub async fn withdraw(
     store: &Store,
     clock: &Clock,
     owner: &TokenOwner,
-    consent_id: i64,
+    consent_id: &ConsentPublicId,
     reason: Option<Reason>,
     request_id: Option<String>,
 ) -> Result<bool, OAuthError> {
+    let (domain_id, user_ref, public_id) = (owner.domain_id, owner.user_ref, consent_id.clone());
+    let found = store
+        .read(move |mut db| {
+            Box::pin(
+                async move { consents::active_by_public_id(&mut db, domain_id, user_ref, public_id.as_str()).await },
+            )
+        })
+        .await?;
+    let Some(consent_id) = found else {
+        return Ok(false);
+    };
     let revocation = Revocation::consent_withdrawal(
         owner.domain_id,
         consent_id,

@@ -25,6 +25,24 @@ pub async fn find_active(
         .optional())?)
 }
 
+/// The id of the user's active consent that they know as `public_id`.
+pub async fn active_by_public_id(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    user_ref: i64,
+    public_id: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(on_db!(db, |conn| consents::table
+        .filter(consents::domain_id.eq(domain_id))
+        .filter(consents::public_id.eq(public_id))
+        .filter(consents::user_ref.eq(user_ref))
+        .filter(consents::revoked_at.is_null())
+        .select(consents::id)
+        .get_result(conn)
+        .await
+        .optional())?)
+}
+
 pub async fn insert(db: &mut Db<'_>, new: &NewConsent<'_>) -> Result<ConsentRow, StoreError> {
     Ok(on_db!(db, |conn| diesel::insert_into(consents::table)
         .values(new)

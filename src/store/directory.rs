@@ -185,6 +185,7 @@ mod tests {
                 public_clients_can_revoke: true,
                 created_at: 0,
                 updated_at: 0,
+                refresh_token_grace_secs: 30,
             },
             ClientRow {
                 domain_id,

@@ -55,6 +55,7 @@ pub struct DomainRow {
     pub public_clients_can_revoke: bool,
     pub created_at: UnixMicros,
     pub updated_at: UnixMicros,
+    pub refresh_token_grace_secs: i64,
 }
 
 #[derive(Debug, Insertable)]
@@ -67,6 +68,7 @@ pub struct NewDomain<'a> {
     pub public_clients_can_revoke: bool,
     pub created_at: UnixMicros,
     pub updated_at: UnixMicros,
+    pub refresh_token_grace_secs: i64,
 }
 
 /// A PATCH of domain settings: `None` leaves a column as it is.
@@ -75,6 +77,7 @@ pub struct NewDomain<'a> {
 pub struct DomainChanges {
     pub access_token_ttl_secs: Option<i64>,
     pub refresh_token_ttl_secs: Option<i64>,
+    pub refresh_token_grace_secs: Option<i64>,
     pub public_clients_can_revoke: Option<bool>,
     pub updated_at: UnixMicros,
 }
@@ -224,6 +227,8 @@ pub struct ConsentRow {
     pub granted_at: UnixMicros,
     pub revoked_at: Option<UnixMicros>,
     pub revoked_reason: Option<String>,
+    /// What the user sees (`ConsentPublicId`); `id` never leaves revokd.
+    pub public_id: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -235,6 +240,7 @@ pub struct NewConsent<'a> {
     pub client_ref: i64,
     pub scopes: &'a str,
     pub granted_at: UnixMicros,
+    pub public_id: &'a str,
 }
 
 #[derive(Debug, Insertable)]

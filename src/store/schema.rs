@@ -12,6 +12,7 @@ diesel::table! {
         public_clients_can_revoke -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        refresh_token_grace_secs -> BigInt,
     }
 }
 
@@ -51,6 +52,7 @@ diesel::table! {
         granted_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
         revoked_reason -> Nullable<Text>,
+        public_id -> Text,
     }
 }
 

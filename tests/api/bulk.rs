@@ -193,7 +193,7 @@ crate::both_backends! {
                 .unwrap(),
         )
         .await;
-        let mobile_consent = listed.body["consents"].as_array().unwrap().iter().find(|c| c["client_id"] == "mobile").unwrap()["consent_id"].clone();
+        let mobile_consent = listed.body["consents"].as_array().unwrap().iter().find(|c| c["client_id"] == "mobile").unwrap()["consent_id"].as_str().unwrap().to_owned();
         app.http
             .delete(app.url(&format!("/oauth2/rest/consents/{mobile_consent}?identityDomain={}", s.domain)))
             .bearer_auth(&s.tokens["am.A"])

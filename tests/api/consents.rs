@@ -55,7 +55,11 @@ crate::both_backends! {
         for consent in consents {
             assert_eq!(consent.as_object().unwrap().len(), 4);
             assert!(consent["granted_at"].as_str().unwrap().ends_with('Z'));
+            // Opaque (SPEC §3.5): 128 bits in hex, not the row's number.
+            let id = consent["consent_id"].as_str().unwrap();
+            assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{id}");
         }
+        assert_ne!(consents[0]["consent_id"], consents[1]["consent_id"]);
     }
 
     async fn withdrawing_a_consent_revokes_every_token_under_it(app) {
@@ -65,13 +69,15 @@ crate::both_backends! {
         let (keep, _) = app.login(&domain, &mobile, "alice", "pw").await;
         let (bobs, _) = app.login(&domain, &web, "bob", "pw").await;
         let listed = as_user(&app, Method::GET, "/oauth2/rest/consents", &domain, &keep).await;
-        let web_consent = listed.body["consents"].as_array().unwrap().iter().find(|c| c["client_id"] == "web").unwrap()["consent_id"].clone();
+        let web_consent = listed.body["consents"].as_array().unwrap().iter().find(|c| c["client_id"] == "web").unwrap()["consent_id"].as_str().unwrap().to_owned();
 
         // Bob cannot see or touch alice's consent.
         as_user(&app, Method::DELETE, &format!("/oauth2/rest/consents/{web_consent}"), &domain, &bobs)
             .await
             .assert_error(404, "not_found");
-        as_user(&app, Method::DELETE, "/oauth2/rest/consents/not-a-number", &domain, &keep).await.assert_error(404, "not_found");
+        for malformed in ["not-a-number", "1", &web_consent.to_uppercase(), &format!("{web_consent}0")] {
+            as_user(&app, Method::DELETE, &format!("/oauth2/rest/consents/{malformed}"), &domain, &keep).await.assert_error(404, "not_found");
+        }
 
         let answer = as_user(&app, Method::DELETE, &format!("/oauth2/rest/consents/{web_consent}"), &domain, &keep).await;
         assert_eq!(answer.status, 200, "{}", answer.text);

@@ -238,13 +238,41 @@ impl Drop for TempFile {
     }
 }
 
+/// The application under test: a real server on a real port in this process, with its
+/// store and clock at hand. Its HTTP helpers are those of [`Server`] (`Deref`).
 pub struct TestApp {
-    pub address: String,
-    pub http: reqwest::Client,
+    pub server: Server,
     pub database: DatabaseUrl,
     pub clock: Clock,
     pub store: Store,
     _file: Option<TempFile>,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Server;
+
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
+/// A revokd reached over HTTP, in this process or another, and the helpers that talk to
+/// it as its clients and its operator would.
+pub struct Server {
+    pub address: String,
+    pub http: reqwest::Client,
+}
+
+impl Server {
+    pub fn on_port(port: u16) -> Self {
+        Self {
+            address: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+        }
+    }
 }
 
 pub fn test_settings(database: DatabaseUrl) -> Settings {
@@ -290,11 +318,7 @@ pub async fn spawn_with_settings(settings: Settings, file: Option<TempFile>) -> 
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
     TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http client"),
+        server: Server::on_port(port),
         database,
         clock,
         store,
@@ -351,7 +375,7 @@ pub struct TestClient {
     pub secret: Option<String>,
 }
 
-impl TestApp {
+impl Server {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

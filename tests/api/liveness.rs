@@ -64,15 +64,22 @@ async fn parents(app: &TestApp, now: UnixMicros) -> Parents {
                     .await?
                     .ok_or(StoreError::NotFound)?
                     .id;
-                let consent = |client_ref| NewConsent {
+                let public_ids = ["a".repeat(32), "b".repeat(32)];
+                let consent = |client_ref, public_id: &'static str| NewConsent {
                     domain_id,
                     user_ref: user,
                     client_ref,
                     scopes: "openid",
                     granted_at: now,
+                    public_id,
                 };
-                let active_consent = revokd::store::consents::insert(&mut db, &consent(client)).await?.id;
-                let withdrawn_consent = revokd::store::consents::insert(&mut db, &consent(third)).await?.id;
+                let [first_id, second_id] = public_ids.map(|id| &*Box::leak(id.into_boxed_str()));
+                let active_consent = revokd::store::consents::insert(&mut db, &consent(client, first_id))
+                    .await?
+                    .id;
+                let withdrawn_consent = revokd::store::consents::insert(&mut db, &consent(third, second_id))
+                    .await?
+                    .id;
                 let family = NewFamily {
                     domain_id,
                     client_ref: client,

@@ -24,6 +24,15 @@ async fn scene(app: &TestApp, settings: Value) -> (String, TestClient) {
     (domain, client)
 }
 
+async fn refreshed(app: &TestApp, domain: &str, client: &TestClient, token: &str) -> Answer {
+    app.token(
+        domain,
+        client,
+        &[("grant_type", "refresh_token"), ("refresh_token", token)],
+    )
+    .await
+}
+
 async fn jwks(app: &TestApp, domain: &str) -> JwkSet {
     let answer = app.get(&format!("/oauth2/rest/jwks?identityDomain={domain}")).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
@@ -285,8 +294,8 @@ crate::both_backends! {
         assert_eq!(ok.status, 200, "{}", ok.text);
     }
 
-    async fn concurrent_refreshes_of_one_token_let_exactly_one_through(app) {
-        let (domain, client) = scene(&app, json!({})).await;
+    async fn without_a_grace_window_concurrent_refreshes_of_one_token_let_exactly_one_through(app) {
+        let (domain, client) = scene(&app, json!({"refresh_token_grace_secs": 0})).await;
         for _ in 0..8 {
             let (_, refresh) = app.login(&domain, &client, "alice", "correct horse").await;
             let form = [("grant_type", "refresh_token"), ("refresh_token", refresh.as_str())];
@@ -299,6 +308,65 @@ crate::both_backends! {
             // The loser was a reuse, so the winner's new tokens died with the family.
             let winner = if a.status == 200 { &a } else { &b };
             assert!(!app.is_active(&domain, &client, winner.body["refresh_token"].as_str().unwrap()).await);
+        }
+    }
+
+    async fn a_retry_within_the_grace_window_gets_a_fresh_pair_and_the_unseen_one_dies(app) {
+        let (domain, client) = scene(&app, json!({})).await;
+        let (access1, refresh1) = app.login(&domain, &client, "alice", "correct horse").await;
+        let pair = |answer: &Answer| {
+            assert_eq!(answer.status, 200, "{}", answer.text);
+            (answer.body["access_token"].as_str().unwrap().to_owned(), answer.body["refresh_token"].as_str().unwrap().to_owned())
+        };
+        // The answer to this refresh is "lost": the client sends refresh1 again.
+        let (lost_access, lost_refresh) = pair(&refreshed(&app, &domain, &client, &refresh1).await);
+        let (access2, refresh2) = pair(&refreshed(&app, &domain, &client, &refresh1).await);
+        for token in [&lost_access, &lost_refresh] {
+            assert!(!app.is_active(&domain, &client, token).await, "the unseen pair is revoked");
+        }
+        for token in [&access1, &access2, &refresh2] {
+            assert!(app.is_active(&domain, &client, token).await, "nothing else is");
+        }
+        // The retried pair rotates as any other; once its refresh token was used,
+        // refresh1 is plain reuse again and the family dies.
+        let (access3, refresh3) = pair(&refreshed(&app, &domain, &client, &refresh2).await);
+        refreshed(&app, &domain, &client, &refresh1).await.assert_error(400, "invalid_grant");
+        for token in [&access1, &access2, &access3, &refresh3] {
+            assert!(!app.is_active(&domain, &client, token).await, "the family died");
+        }
+        let audit = app.admin_get(&format!("/admin/v1/domains/{domain}/audit?limit=50")).await;
+        let retried: Vec<&Value> = audit.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["details"]["reason"] == "refresh_retried")
+            .collect();
+        assert_eq!(retried.len(), 2, "one event per token of the unseen pair: {}", audit.text);
+    }
+
+    async fn no_grace_after_the_window_when_off_or_for_a_public_client(app) {
+        let windowed = scene(&app, json!({"refresh_token_grace_secs": 5})).await;
+        let off = scene(&app, json!({"refresh_token_grace_secs": 0})).await;
+        let (domain, _) = &windowed;
+        let public = app
+            .create_client(domain, json!({"client_id":"spa","client_type":"public","grant_types":["password","refresh_token"]}))
+            .await;
+        // (domain, client refreshing, confidential client looking, time before the retry)
+        let cases: [(&str, &TestClient, &TestClient, Duration); 3] = [
+            (&windowed.0, &windowed.1, &windowed.1, Duration::from_secs(6)),
+            (&off.0, &off.1, &off.1, Duration::ZERO),
+            (&windowed.0, &public, &windowed.1, Duration::ZERO),
+        ];
+        for (domain, client, looker, wait) in cases {
+            let (access1, refresh1) = app.login(domain, client, "alice", "correct horse").await;
+            let form = [("grant_type", "refresh_token"), ("refresh_token", refresh1.as_str())];
+            let rotated = app.token(domain, client, &form).await;
+            assert_eq!(rotated.status, 200, "{}", rotated.text);
+            app.clock.advance(wait);
+            app.token(domain, client, &form).await.assert_error(400, "invalid_grant");
+            let refresh2 = rotated.body["refresh_token"].as_str().unwrap();
+            assert!(!app.is_active(domain, looker, refresh2).await, "{}: reuse revoked the family", client.client_id);
+            assert!(!app.is_active(domain, looker, &access1).await);
         }
     }
 

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::common::{Success, deleted};
+use crate::domain::ConsentPublicId;
 use crate::http::error::documented::{StoreUnavailable, UserTokenRefused};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{IdentityDomain, UserBearer};
@@ -14,7 +15,7 @@ use crate::http::state::AppState;
 use crate::oauth::consents::{self, ConsentView};
 
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"consents":[{"consent_id":12,"client_id":"web","scopes":["openid","profile"],"granted_at":"2026-11-24T09:30:00Z"}]}))]
+#[schema(example = json!({"consents":[{"consent_id":"3f9a1c0e5b7d4a2f8e6c1b0d9a7f5e3c","client_id":"web","scopes":["openid","profile"],"granted_at":"2026-11-24T09:30:00Z"}]}))]
 pub struct ConsentList {
     /// Active consents only.
     pub consents: Vec<ConsentView>,
@@ -38,7 +39,8 @@ pub async fn list(state: web::Data<AppState>, user: UserBearer) -> Result<web::J
 /// transaction.
 #[utoipa::path(delete, path = "/oauth2/rest/consents/{consent_id}", tag = "consents", operation_id = "withdraw_consent",
     params(
-        ("consent_id" = i64, Path, description = "A consent of the user, as listed", example = 12),
+        ("consent_id" = String, Path, description = "A consent of the user, as listed: 32 hex digits",
+            pattern = "^[0-9a-f]{32}$", example = "3f9a1c0e5b7d4a2f8e6c1b0d9a7f5e3c"),
         IdentityDomain,
     ),
     security(("user_token" = [])),
@@ -56,12 +58,13 @@ pub async fn withdraw(
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::NotFound("no such consent".into());
-    let consent_id: i64 = path.parse().map_err(|_| not_found())?;
+    // A malformed id names no consent, as an unknown one does.
+    let consent_id = ConsentPublicId::parse(&path).map_err(|_| not_found())?;
     let withdrawn = consents::withdraw(
         &state.store,
         &state.clock,
         &user.0,
-        consent_id,
+        &consent_id,
         None,
         Some(request_id.to_string()),
     )

@@ -37,7 +37,7 @@ pub async fn healthz() -> web::Json<Health> {
         NotReady))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiError> {
     state.store.ping().await.map_err(|e| match e {
-        StoreError::Unavailable(cause) => ApiError::NotReady(cause),
+        StoreError::Unavailable(cause) | StoreError::Contention(cause) => ApiError::NotReady(cause),
         other => other.into(),
     })?;
     Ok(web::Json(Health { status: "ok" }))

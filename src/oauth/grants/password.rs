@@ -3,7 +3,7 @@
 
 use super::{IssuedTokens, Lineage, PairTtls, TokenService, granted_scopes, mint_access, require_grant};
 use crate::clock::UnixMicros;
-use crate::domain::{GrantType, Scopes};
+use crate::domain::{ConsentPublicId, GrantType, Scopes};
 use crate::oauth::{AuthenticatedClient, OAuthError};
 use crate::security::{Password, PasswordHash, verify_password};
 use crate::store::models::{NewConsent, NewFamily};
@@ -130,6 +130,7 @@ async fn grant_consent(
                 client_ref,
                 scopes: &scopes.to_space_separated(),
                 granted_at: now,
+                public_id: ConsentPublicId::generate().as_str(),
             },
         )
         .await?

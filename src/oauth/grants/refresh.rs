@@ -1,10 +1,11 @@
 //! The `refresh_token` grant (RFC 6749 §6) with rotation: each refresh replaces the
 //! presented refresh token with a new pair in the same family. A rotated refresh token
 //! presented again is reuse (RFC 9700 §4.14.2): its family dies through the revocation
-//! pipeline, and the caller gets `invalid_grant`.
+//! pipeline, and the caller gets `invalid_grant`, unless it is the retry of an answer
+//! that was lost (the grace window of SPEC §3.3, see [`retry_within_grace`]).
 
 use super::{IssuedTokens, Lineage, PairTtls, TokenService, mint_access, require_grant};
-use crate::clock::UnixMicros;
+use crate::clock::{MICROS_PER_SEC, UnixMicros};
 use crate::domain::revocation::TokenKind;
 use crate::domain::{GrantType, Scopes};
 use crate::oauth::{AuthenticatedClient, OAuthError};
@@ -44,6 +45,12 @@ impl TokenService {
         let new_refresh_hash = new_refresh.digest();
         let issuer = issuer.to_owned();
         let client = client.clone();
+        // Only a client that proved who it is may retry; a public client's copy could be anyone's.
+        let grace = if client.is_confidential() {
+            client.domain.refresh_token_grace_secs.max(0) * MICROS_PER_SEC
+        } else {
+            0
+        };
 
         let outcome = self
             .store
@@ -57,11 +64,20 @@ impl TokenService {
                     if token.kind != TokenKind::Refresh || token.client_ref != client_ref {
                         return Ok(Refresh::Refused("the refresh token is not valid"));
                     }
-                    if token.rotated_at.is_some() {
+                    // A retry goes on as a refresh of the presented token, rotated already.
+                    let retry = token.rotated_at.is_some_and(|rotated_at| now - rotated_at < grace);
+                    if token.rotated_at.is_some() && !retry {
                         return reuse(&mut db, token, now, request_id).await;
                     }
-                    if !view.is_live(now) {
-                        return Ok(Refresh::Refused(why_dead(&view.facts(), now)));
+                    let facts = Facts {
+                        rotated_at: None,
+                        ..view.facts()
+                    };
+                    if !facts.is_live(now) {
+                        return Ok(Refresh::Refused(why_dead(&facts, now)));
+                    }
+                    if retry && !retry_within_grace(&mut db, token, now, &request_id).await? {
+                        return reuse(&mut db, token, now, request_id).await;
                     }
                     let (Some(user_ref), Some(family_ref), Some(consent_ref), Some(username)) = (
                         token.user_ref,
@@ -77,8 +93,13 @@ impl TokenService {
                         Ok(scopes) => scopes,
                         Err(refused) => return Ok(Refresh::BadScope(refused.to_string())),
                     };
-                    // The conditional update is what decides a race of two refreshes.
-                    if !tokens::mark_rotated(&mut db, domain_id, token.id, now).await? {
+                    // The conditional update is what decides a race of two refreshes. The
+                    // loser may be this client's own retry, sent while the first was still
+                    // being carried out; the grace window tells.
+                    if !retry
+                        && !tokens::mark_rotated(&mut db, domain_id, token.id, now).await?
+                        && (grace == 0 || !retry_within_grace(&mut db, token, now, &request_id).await?)
+                    {
                         return reuse(&mut db, token, now, request_id).await;
                     }
                     let access = mint_access(&key, &issuer, username, &client, &scopes, now, ttls.access)
@@ -136,6 +157,34 @@ fn why_dead(facts: &Facts, now: UnixMicros) -> &'static str {
     } else {
         "the refresh token is revoked"
     }
+}
+
+/// Whether the rotated `token`, presented again within the grace window by its own
+/// confidential client, is the retry of an answer that was lost: the refresh token its
+/// rotation minted (or the last retry minted) is live and unused. If so, that unseen
+/// pair is revoked through the pipeline, and the caller issues a new one. If it was
+/// used, revoked, or another request took it meanwhile, it is not a retry: reuse.
+async fn retry_within_grace(
+    db: &mut Db<'_>,
+    token: &TokenRow,
+    now: UnixMicros,
+    request_id: &Option<String>,
+) -> Result<bool, StoreError> {
+    let children = tokens::children_of(db, token.domain_id, token.id).await?;
+    let refreshes = || children.iter().filter(|c| c.kind == TokenKind::Refresh);
+    let used = refreshes().any(|c| c.rotated_at.is_some());
+    let unseen = refreshes().any(|c| c.rotated_at.is_none() && c.revoked_at.is_none() && c.expires_at > now);
+    if used || !unseen {
+        return Ok(false);
+    }
+    let pair: Vec<Revocation> = children
+        .iter()
+        .filter(|c| c.revoked_at.is_none() && c.expires_at > now)
+        .map(|c| Revocation::unseen(token.domain_id, c.id, c.kind, request_id.clone(), now))
+        .collect();
+    let ended = revocations::execute(db, &pair).await?;
+    // Exactly the unseen refresh token ended here; none means another request used it.
+    Ok(ended.iter().map(|r| r.refresh).sum::<usize>() == 1)
 }
 
 /// A rotated refresh token came back: someone holds a copy. Its whole family dies

@@ -94,6 +94,28 @@ impl Revocation {
         }
     }
 
+    /// A token of the pair a refresh minted whose answer never arrived: the client
+    /// retried within the grace window (SPEC §3.3), so the pair nobody saw dies, and
+    /// nothing else.
+    pub fn unseen(domain_id: i64, token: i64, kind: TokenKind, request_id: Option<String>, at: UnixMicros) -> Self {
+        Self {
+            domain_id,
+            reach: Reach::Token {
+                plan: Plan {
+                    token,
+                    family: None,
+                    consent: None,
+                },
+                kind,
+            },
+            by: RevokedBy::policy(),
+            level: Some(RevokeLevel::None),
+            reason: Some(Reason::fixed(FixedReason::RefreshRetried)),
+            request_id,
+            at,
+        }
+    }
+
     /// A user withdraws one of their consents (SPEC §3.5).
     pub fn consent_withdrawal(
         domain_id: i64,

@@ -21,6 +21,33 @@ use crate::domain::revocation::TokenKind;
 use crate::on_db;
 use crate::security::Sha256Digest;
 
+/// A token minted by the rotation of a refresh token (or by a retry of it), as the
+/// refresh grant's grace window reads it.
+#[derive(Debug, Queryable)]
+pub struct Child {
+    pub id: i64,
+    pub kind: TokenKind,
+    pub rotated_at: Option<UnixMicros>,
+    pub revoked_at: Option<UnixMicros>,
+    pub expires_at: UnixMicros,
+}
+
+/// The tokens whose parent is the refresh token `parent` (`tokens_by_parent`).
+pub async fn children_of(db: &mut Db<'_>, domain_id: i64, parent: i64) -> Result<Vec<Child>, StoreError> {
+    Ok(on_db!(db, |conn| tokens::table
+        .filter(tokens::domain_id.eq(domain_id))
+        .filter(tokens::parent_ref.eq(parent))
+        .select((
+            tokens::id,
+            tokens::kind,
+            tokens::rotated_at,
+            tokens::revoked_at,
+            tokens::expires_at
+        ))
+        .load(conn)
+        .await)?)
+}
+
 /// Inserts a token; returns its id.
 pub async fn insert(db: &mut Db<'_>, new: &NewToken<'_>) -> Result<i64, StoreError> {
     Ok(on_db!(db, |conn| diesel::insert_into(tokens::table)

@@ -17,7 +17,7 @@ use crate::http::state::AppState;
 /// A new identity domain; every setting but the name has a default.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name":"acme","access_token_ttl_secs":3600,"refresh_token_ttl_secs":1209600,"public_clients_can_revoke":true}))]
+#[schema(example = json!({"name":"acme","access_token_ttl_secs":3600,"refresh_token_ttl_secs":1209600,"refresh_token_grace_secs":30,"public_clients_can_revoke":true}))]
 pub struct CreateDomain {
     #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
     pub name: String,
@@ -29,6 +29,11 @@ pub struct CreateDomain {
     #[validate(range(min = 1, max = 315_360_000, message = "must be from 1 to 315360000 seconds"))]
     #[schema(minimum = 1, maximum = 315_360_000)]
     pub refresh_token_ttl_secs: Option<i64>,
+    /// Default 30: seconds in which the same confidential client may present a refresh
+    /// token it just rotated again, as the retry of a lost answer; 0 turns it off.
+    #[validate(range(min = 0, max = 3600, message = "must be from 0 to 3600 seconds"))]
+    #[schema(minimum = 0, maximum = 3600)]
+    pub refresh_token_grace_secs: Option<i64>,
     /// Default true.
     pub public_clients_can_revoke: Option<bool>,
 }
@@ -44,6 +49,9 @@ pub struct UpdateDomain {
     #[validate(range(min = 1, max = 315_360_000, message = "must be from 1 to 315360000 seconds"))]
     #[schema(minimum = 1, maximum = 315_360_000)]
     pub refresh_token_ttl_secs: Option<i64>,
+    #[validate(range(min = 0, max = 3600, message = "must be from 0 to 3600 seconds"))]
+    #[schema(minimum = 0, maximum = 3600)]
+    pub refresh_token_grace_secs: Option<i64>,
     pub public_clients_can_revoke: Option<bool>,
 }
 
@@ -74,6 +82,9 @@ pub async fn create(
     let settings = DomainSettings {
         access_token_ttl_secs: body.access_token_ttl_secs.unwrap_or(defaults.access_token_ttl_secs),
         refresh_token_ttl_secs: body.refresh_token_ttl_secs.unwrap_or(defaults.refresh_token_ttl_secs),
+        refresh_token_grace_secs: body
+            .refresh_token_grace_secs
+            .unwrap_or(defaults.refresh_token_grace_secs),
         public_clients_can_revoke: body
             .public_clients_can_revoke
             .unwrap_or(defaults.public_clients_can_revoke),
@@ -134,6 +145,7 @@ pub async fn update(
     let patch = SettingsPatch {
         access_token_ttl_secs: body.0.access_token_ttl_secs,
         refresh_token_ttl_secs: body.0.refresh_token_ttl_secs,
+        refresh_token_grace_secs: body.0.refresh_token_grace_secs,
         public_clients_can_revoke: body.0.public_clients_can_revoke,
     };
     Ok(web::Json(

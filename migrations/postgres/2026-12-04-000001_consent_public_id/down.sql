@@ -1,0 +1,2 @@
+DROP INDEX consents_by_public_id;
+ALTER TABLE consents DROP COLUMN public_id;

@@ -1,0 +1,1 @@
+ALTER TABLE domains DROP COLUMN refresh_token_grace_secs;
