@@ -63,7 +63,7 @@ pub async fn without_credentials(
 pub async fn authenticate(
     store: &Store,
     domain: &DomainName,
-    credentials: Credentials,
+    credentials: &Credentials,
 ) -> Result<AuthenticatedClient, OAuthError> {
     let refused = || OAuthError::InvalidClient("client authentication failed".into());
     let Some(AuthenticatedClient { domain, client }) =
@@ -72,7 +72,7 @@ pub async fn authenticate(
         return Err(refused());
     };
     let stored = client.secret_hash.as_deref().and_then(Sha256Digest::from_slice);
-    let genuine = match (&credentials, stored) {
+    let genuine = match (credentials, stored) {
         (Credentials::Secret { secret, .. }, Some(stored)) => stored.matches(&secret.digest()),
         (Credentials::Public { .. }, None) => client.client_type == ClientType::Public.as_str(),
         _ => false,

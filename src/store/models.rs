@@ -25,14 +25,21 @@ where
     }
 }
 
-impl<DB: Backend> FromSql<Text, DB> for TokenKind
-where
-    String: FromSql<Text, DB>,
-{
-    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-        let raw = String::from_sql(bytes)?;
-        TokenKind::parse(&raw).ok_or_else(|| format!("unknown token kind {raw:?}").into())
+// Read in place on each backend: every token look-up reads one, so no `String` for it.
+impl FromSql<Text, diesel::sqlite::Sqlite> for TokenKind {
+    fn from_sql(mut value: diesel::sqlite::SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        token_kind(value.read_text())
     }
+}
+
+impl FromSql<Text, diesel::pg::Pg> for TokenKind {
+    fn from_sql(value: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
+        token_kind(std::str::from_utf8(value.as_bytes())?)
+    }
+}
+
+fn token_kind(raw: &str) -> deserialize::Result<TokenKind> {
+    TokenKind::parse(raw).ok_or_else(|| format!("unknown token kind {raw:?}").into())
 }
 
 impl<DB: Backend> ToSql<Text, DB> for AuditAction

@@ -11,7 +11,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use super::{IdentityDomain, OAuthForm, presented_credentials};
 use crate::domain::DomainName;
 use crate::http::error::ApiError;
-use crate::http::origin::Origin;
+use crate::http::origin::client_address;
 use crate::http::state::AppState;
 use crate::oauth::{AuthenticatedClient, OAuthError, client_auth};
 use crate::security::FailureKey;
@@ -39,21 +39,23 @@ impl OAuthRequest {
         form: OAuthForm,
     ) -> Result<Self, ApiError> {
         let state = state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-        let address = Origin::of(&req, &state.settings.trusted_proxies).client;
+        let address = client_address(&req, &state.settings.trusted_proxies);
         let limited = address.map(FailureKey::Address);
         if let Some(key) = &limited {
             state.auth_failures.check(key).map_err(ApiError::too_many_attempts)?;
         }
-        let credentials = presented_credentials(&req, &form);
-        let client_id = credentials.as_ref().ok().map(|c| c.client_id().to_owned());
-        let authenticated = match credentials {
-            Ok(credentials) => client_auth::authenticate(&state.store, &domain, credentials).await,
-            Err(malformed) => Err(malformed),
+        let (authenticated, credentials) = match presented_credentials(&req, &form) {
+            Ok(credentials) => (
+                client_auth::authenticate(&state.store, &domain, &credentials).await,
+                Some(credentials),
+            ),
+            Err(malformed) => (Err(malformed), None),
         };
         if let Err(OAuthError::InvalidClient(_)) = &authenticated {
             if let Some(key) = limited {
                 state.auth_failures.record(key);
             }
+            let client_id = credentials.as_ref().map(|c| c.client_id());
             // Debug-quoted: a client id is whatever the request sent.
             tracing::warn!(%domain, client_id = ?client_id, address = ?address, "client authentication failed");
         }

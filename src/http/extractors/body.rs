@@ -41,6 +41,20 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
+/// Reads a request body within [`REQUEST_READ_TIMEOUT`], else `408`. Most bodies have
+/// arrived with their headers; those are read without arming a timer, which would
+/// cost more than the whole form parse.
+pub(super) async fn read_in_time<F: Future>(read: F) -> Result<F::Output, ApiError> {
+    let mut read = std::pin::pin!(read);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx))).await;
+    match first {
+        std::task::Poll::Ready(body) => Ok(body),
+        std::task::Poll::Pending => tokio::time::timeout(REQUEST_READ_TIMEOUT, read)
+            .await
+            .map_err(|_| ApiError::body_too_slow()),
+    }
+}
+
 fn json_error(error: JsonPayloadError) -> ApiError {
     let too_large = || ApiError::PayloadTooLarge(format!("the request body is over {MAX_BODY_BYTES} bytes"));
     match error {
@@ -67,13 +81,10 @@ where
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = web::Json::<T>::from_request(req, payload);
         Box::pin(async move {
-            let body = tokio::time::timeout(REQUEST_READ_TIMEOUT, body)
-                .await
-                .map_err(|_| ApiError::body_too_slow())?
-                .map_err(|e| match e.as_error::<ApiError>() {
-                    Some(api) => clone_api_error(api),
-                    None => ApiError::InvalidRequest(format!("unreadable request body: {e}")),
-                })?;
+            let body = read_in_time(body).await?.map_err(|e| match e.as_error::<ApiError>() {
+                Some(api) => clone_api_error(api),
+                None => ApiError::InvalidRequest(format!("unreadable request body: {e}")),
+            })?;
             let body = body.into_inner();
             body.validate().map_err(|e| ApiError::InvalidRequest(describe(&e)))?;
             Ok(Self(body))

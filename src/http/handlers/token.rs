@@ -13,7 +13,7 @@ use crate::http::extractors::{IdentityDomain, OAuthForm, OAuthRequest, base_url,
 use crate::http::handlers::common::CLIENT_AUTHENTICATION;
 use crate::http::limits::MAX_TOKEN_BYTES;
 use crate::http::middleware::RequestId;
-use crate::http::origin::Origin;
+use crate::http::origin::client_address;
 use crate::http::state::AppState;
 use crate::oauth::{Grant, OAuthError, TokenResponse};
 use crate::security::{FailureKey, Password};
@@ -110,7 +110,7 @@ pub async fn token(
 /// What a password sign-in's failures are counted by (SPEC §5): the address, and the
 /// user name in its domain (a name no user can have is only counted by address).
 fn sign_in_keys(req: &HttpRequest, state: &AppState, domain: &DomainName, username: &str) -> Vec<FailureKey> {
-    let address = Origin::of(req, &state.settings.trusted_proxies).client;
+    let address = client_address(req, &state.settings.trusted_proxies);
     let user = Username::parse(username).ok().map(|name| FailureKey::User {
         domain: domain.to_string(),
         username: name.to_string(),

@@ -133,10 +133,14 @@ impl QueryFragment<Pg> for RevokeSingleTokens<'_> {
     }
 }
 
+/// What [`RevokeSingleTokens`] is prepared as: its text does not depend on the rows.
+struct RevokeSingleTokensStatement;
+
 impl QueryId for RevokeSingleTokens<'_> {
-    type QueryId = ();
-    // Cached by its text, which does not depend on the number of rows.
-    const HAS_STATIC_QUERY_ID: bool = false;
+    type QueryId = RevokeSingleTokensStatement;
+    // Found in the statement cache by this type, so its text (the liveness fragment's
+    // three subqueries included) is written out once per connection, not per batch.
+    const HAS_STATIC_QUERY_ID: bool = true;
 }
 
 impl Query for RevokeSingleTokens<'_> {

@@ -171,45 +171,74 @@ pub(super) async fn mark_tokens(
     at: UnixMicros,
     marking: &Marking<'_>,
 ) -> Result<Vec<Marked>, StoreError> {
-    let statement = MarkTokens::new(domain_id, reach, at, marking);
-    Ok(on_db!(db, |conn| statement.get_results(conn).await)?)
+    // Which lists are present picks the statement's text, and with it its type.
+    let shape = u8::from(!reach.tokens.is_empty())
+        | u8::from(!reach.families.is_empty()) << 1
+        | u8::from(!reach.consents.is_empty()) << 2;
+    match shape {
+        0 => Ok(Vec::new()),
+        1 => mark_shaped::<1>(db, domain_id, reach, at, marking).await,
+        2 => mark_shaped::<2>(db, domain_id, reach, at, marking).await,
+        3 => mark_shaped::<3>(db, domain_id, reach, at, marking).await,
+        4 => mark_shaped::<4>(db, domain_id, reach, at, marking).await,
+        5 => mark_shaped::<5>(db, domain_id, reach, at, marking).await,
+        6 => mark_shaped::<6>(db, domain_id, reach, at, marking).await,
+        _ => mark_shaped::<7>(db, domain_id, reach, at, marking).await,
+    }
+}
+
+async fn mark_shaped<const SHAPE: u8>(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    reach: &TokenReach,
+    at: UnixMicros,
+    marking: &Marking<'_>,
+) -> Result<Vec<Marked>, StoreError> {
+    let statement = MarkTokens::<SHAPE>::new(domain_id, reach, at, marking);
+    Ok(match db {
+        Db::Postgres(conn) => statement.get_results(&mut **conn).await?,
+        // Through diesel's synchronous API (on the writer's own thread, as every SQLite
+        // query here): it finds the prepared statement by type, where the async wrapper
+        // would first write out the whole statement text on every call.
+        Db::Sqlite(conn) => {
+            conn.spawn_blocking(move |sync| diesel::RunQueryDsl::get_results(statement, sync))
+                .await?
+        }
+    })
 }
 
 /// `UPDATE tokens … WHERE <reached> AND <live> RETURNING …`, written by hand so its text
-/// depends only on which of the three lists are present, not on their lengths: each
-/// connection prepares each shape once. SQLite reads the ids from JSON arrays
+/// depends only on which of the three lists are present (`SHAPE`, one bit each), not on
+/// their lengths: each connection prepares each shape once, found by its type, so the
+/// text (the liveness fragment's subqueries included) is not written out per call. SQLite reads the ids from JSON arrays
 /// (`json_each`), PostgreSQL from array parameters and locks the rows in id order
 /// first. (diesel prepares every `IN (…)` list anew, which on the writer's hot path
 /// cost more than the update itself.)
-struct MarkTokens<'a> {
+/// It owns what it binds, so that SQLite's synchronous API can take it.
+struct MarkTokens<const SHAPE: u8> {
     domain_id: i64,
-    reach: &'a TokenReach,
+    /// Token ids, family ids, consent ids (PostgreSQL's arrays).
+    lists: [Vec<i64>; 3],
     /// The same lists as JSON, for SQLite.
     json: [String; 3],
     at: UnixMicros,
-    marking: &'a Marking<'a>,
+    by: String,
+    reason: Option<String>,
     live: liveness::live,
 }
 
-impl<'a> MarkTokens<'a> {
-    fn new(domain_id: i64, reach: &'a TokenReach, at: UnixMicros, marking: &'a Marking<'a>) -> Self {
+impl<const SHAPE: u8> MarkTokens<SHAPE> {
+    fn new(domain_id: i64, reach: &TokenReach, at: UnixMicros, marking: &Marking<'_>) -> Self {
         let json = |ids: &[i64]| format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
         Self {
             domain_id,
-            reach,
+            lists: [reach.tokens.clone(), reach.families.clone(), reach.consents.clone()],
             json: [json(&reach.tokens), json(&reach.families), json(&reach.consents)],
             at,
-            marking,
+            by: marking.by.to_owned(),
+            reason: marking.reason.map(str::to_owned),
             live: liveness::live(at),
         }
-    }
-
-    fn lists(&self) -> [(&'static str, &'a [i64]); 3] {
-        [
-            ("id", &self.reach.tokens),
-            ("family_ref", &self.reach.families),
-            ("consent_ref", &self.reach.consents),
-        ]
     }
 
     /// Everything but the id lists, which each backend spells its own way.
@@ -228,9 +257,9 @@ impl<'a> MarkTokens<'a> {
         out.push_sql("UPDATE tokens SET revoked_at = ");
         out.push_bind_param::<BigInt, _>(&self.at)?;
         out.push_sql(", revoked_by = ");
-        out.push_bind_param::<Text, _>(self.marking.by)?;
+        out.push_bind_param::<Text, _>(self.by.as_str())?;
         out.push_sql(", revoked_reason = ");
-        out.push_bind_param::<Nullable<Text>, _>(&self.marking.reason)?;
+        out.push_bind_param::<Nullable<Text>, _>(&self.reason)?;
         out.push_sql(" WHERE domain_id = ");
         out.push_bind_param::<BigInt, _>(&self.domain_id)?;
         if locked_in_order {
@@ -241,8 +270,8 @@ impl<'a> MarkTokens<'a> {
         }
         out.push_sql(" AND (");
         let mut first = true;
-        for (index, (column, ids)) in self.lists().into_iter().enumerate() {
-            if ids.is_empty() {
+        for (index, column) in ["id", "family_ref", "consent_ref"].into_iter().enumerate() {
+            if SHAPE & (1 << index) == 0 {
                 continue;
             }
             if !first {
@@ -265,7 +294,7 @@ impl<'a> MarkTokens<'a> {
     }
 }
 
-impl QueryFragment<Sqlite> for MarkTokens<'_> {
+impl<const SHAPE: u8> QueryFragment<Sqlite> for MarkTokens<SHAPE> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.walk_ast_with(out, false, |out, index| {
             out.push_sql(" IN (SELECT value FROM json_each(");
@@ -276,24 +305,27 @@ impl QueryFragment<Sqlite> for MarkTokens<'_> {
     }
 }
 
-impl QueryFragment<Pg> for MarkTokens<'_> {
+impl<const SHAPE: u8> QueryFragment<Pg> for MarkTokens<SHAPE> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let lists = self.lists();
         self.walk_ast_with(out, true, |out, index| {
             out.push_sql(" = ANY(");
-            out.push_bind_param::<Array<BigInt>, _>(lists[index].1)?;
+            out.push_bind_param::<Array<BigInt>, _>(&self.lists[index])?;
             out.push_sql(")");
             Ok(())
         })
     }
 }
 
-impl QueryId for MarkTokens<'_> {
-    type QueryId = ();
-    // Cached by its text, which is fixed per backend and shape.
-    const HAS_STATIC_QUERY_ID: bool = false;
+/// What a [`MarkTokens`] of one shape is prepared as.
+struct MarkTokensStatement<const SHAPE: u8>;
+
+impl<const SHAPE: u8> QueryId for MarkTokens<SHAPE> {
+    type QueryId = MarkTokensStatement<SHAPE>;
+    const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl Query for MarkTokens<'_> {
+impl<Conn, const SHAPE: u8> diesel::RunQueryDsl<Conn> for MarkTokens<SHAPE> {}
+
+impl<const SHAPE: u8> Query for MarkTokens<SHAPE> {
     type SqlType = (BigInt, Nullable<BigInt>, Nullable<BigInt>, Text);
 }
