@@ -60,6 +60,14 @@ fn from_form(form: &OAuthForm) -> Result<Credentials, OAuthError> {
     })
 }
 
+/// `decode_basic` for the `basic_credentials` fuzz target (`fuzz/`), which has only
+/// the public API: the credentials of an `Authorization: Basic` header, given what
+/// follows the scheme. Not for handlers: they get credentials from `OAuthRequest`.
+#[doc(hidden)]
+pub fn decode_basic_credentials(encoded: &str) -> Result<(String, String), OAuthError> {
+    decode_basic(encoded)
+}
+
 /// `base64(urlencode(id) ":" urlencode(secret))`, as RFC 6749 §2.3.1 has it.
 fn decode_basic(encoded: &str) -> Result<(String, String), OAuthError> {
     let malformed = || OAuthError::InvalidClient("malformed HTTP Basic credentials".into());

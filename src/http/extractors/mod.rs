@@ -15,6 +15,9 @@ pub use base_url::{base_url, issuer};
 pub use body::{ValidJson, json_config, path_config, query_config};
 // Only through `OAuthRequest`, so no handler authenticates a client its own way.
 use client_auth::presented_credentials;
+// For the fuzz target only (`fuzz/fuzz_targets/basic_credentials.rs`).
+#[doc(hidden)]
+pub use client_auth::decode_basic_credentials;
 pub use identity_domain::IdentityDomain;
 pub use oauth_form::OAuthForm;
 pub use operator::Operator;
