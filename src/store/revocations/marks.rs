@@ -285,7 +285,16 @@ impl<const SHAPE: u8> MarkTokens<SHAPE> {
             out.push_sql("FALSE");
         }
         out.push_sql(") AND ");
-        self.live.walk_ast(out.reborrow())?;
+        if locked_in_order {
+            // PostgreSQL: `liveness::live` in its two parts, the rest written out once
+            // (diesel-async writes out the whole text of every statement per call).
+            out.push_sql("expires_at > ");
+            out.push_bind_param::<BigInt, _>(&self.at)?;
+            out.push_sql(" AND ");
+            out.push_sql(liveness::not_ended_pg_text());
+        } else {
+            self.live.walk_ast(out.reborrow())?;
+        }
         if locked_in_order {
             out.push_sql(" ORDER BY id FOR UPDATE)");
         }
