@@ -22,8 +22,9 @@ pub struct IntrospectForm {
     /// The token to look at, at most 8 KiB.
     #[schema(min_length = 1, max_length = 8192)]
     token: String,
-    /// RFC 7662 hint; ignored (the token is found by its hash).
-    #[schema(nullable = false, min_length = 1, example = "access_token")]
+    /// RFC 7662 hint; ignored (the token is found by its hash). May be empty: an empty
+    /// hint is as if absent.
+    #[schema(nullable = false, example = "access_token")]
     token_type_hint: Option<String>,
     /// `client_secret_post` with `client_secret` (instead of HTTP Basic; with Basic it
     /// must equal the Basic user).

@@ -35,8 +35,9 @@ pub struct RevokeForm {
     /// token (RFC 7009 §2.1), whatever `token_type_hint` says.
     #[schema(nullable = false)]
     revoke_level: Option<RevokeLevel>,
-    /// RFC 7009 `access_token` or `refresh_token`; other values are ignored.
-    #[schema(nullable = false, min_length = 1, example = "refresh_token")]
+    /// RFC 7009 `access_token` or `refresh_token`; other values are ignored, and an
+    /// empty one is as if absent.
+    #[schema(nullable = false, example = "refresh_token")]
     token_type_hint: Option<String>,
     /// Why: kept with the revocation and in its audit event (never shown by
     /// introspection). 1 to 200 characters, no control characters.
