@@ -6,7 +6,6 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::clock::UnixMicros;
-use crate::on_db;
 use crate::store::liveness::{self, Facts};
 use crate::store::models::TokenRow;
 use crate::store::schema::{clients, tokens, users};
@@ -32,6 +31,9 @@ type ViewRow = (TokenRow, String, Option<String>, (bool, bool, bool));
 /// selected, filtered by `$hash_filter`: one statement for everything a caller needs.
 macro_rules! token_views {
     ($domain_id:expr, $hash_filter:expr) => {
+        token_views!($domain_id, $hash_filter, liveness::facts())
+    };
+    ($domain_id:expr, $hash_filter:expr, $facts:expr) => {
         liveness::with_family_and_consent()
             .inner_join(
                 clients::table.on(clients::domain_id
@@ -49,7 +51,7 @@ macro_rules! token_views {
                 TokenRow::as_select(),
                 clients::client_id,
                 users::username.nullable(),
-                liveness::facts(),
+                $facts,
             ))
     };
 }
@@ -57,7 +59,7 @@ macro_rules! token_views {
 /// One indexed look-up by `(domain_id, token_hash)`.
 pub async fn view_by_hash(db: &mut Db<'_>, domain_id: i64, hash: &[u8]) -> Result<Option<TokenView>, StoreError> {
     let found: Option<ViewRow> = match db {
-        Db::Postgres(conn) => token_views!(domain_id, tokens::token_hash.eq(hash))
+        Db::Postgres(conn) => token_views!(domain_id, tokens::token_hash.eq(hash), liveness::facts_pg())
             .get_result(&mut **conn)
             .await
             .optional()?,
@@ -85,9 +87,18 @@ pub async fn views_by_hashes(
     domain_id: i64,
     hashes: &[Vec<u8>],
 ) -> Result<Vec<TokenView>, StoreError> {
-    let found: Vec<ViewRow> = on_db!(db, |conn| token_views!(domain_id, tokens::token_hash.eq_any(hashes))
-        .load(conn)
-        .await)?;
+    let found: Vec<ViewRow> = match db {
+        Db::Postgres(conn) => {
+            token_views!(domain_id, tokens::token_hash.eq_any(hashes), liveness::facts_pg())
+                .load(&mut **conn)
+                .await?
+        }
+        Db::Sqlite(conn) => {
+            token_views!(domain_id, tokens::token_hash.eq_any(hashes))
+                .load(&mut **conn)
+                .await?
+        }
+    };
     Ok(found.into_iter().map(TokenView::from).collect())
 }
 
