@@ -1,6 +1,9 @@
 //! The one error type of the HTTP boundary. Every failure, ours or actix's, leaves as
 //! `{"status":"failure","error":"<RFC 6749 style code>","error_description":"<text>"}`
 //! with exactly one status per variant. Internal causes are logged, never returned.
+//! (Over 400 lines because the `documented` module at the end, the OpenAPI face of
+//! these same answers, stays beside the variants it describes so the two change
+//! together.)
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
