@@ -61,6 +61,9 @@ pub enum DomainCommand {
         /// Seconds in which a confidential client may retry a refresh (0: never).
         #[arg(long)]
         refresh_token_grace_secs: Option<i64>,
+        /// Seconds resource servers may cache a status list (1 to 86400).
+        #[arg(long)]
+        status_list_ttl_secs: Option<i64>,
         #[arg(long)]
         public_clients_can_revoke: Option<bool>,
     },
@@ -122,6 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             access_token_ttl_secs,
             refresh_token_ttl_secs,
             refresh_token_grace_secs,
+            status_list_ttl_secs,
             public_clients_can_revoke,
         }) => {
             let defaults = DomainSettings::default();
@@ -129,6 +133,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 access_token_ttl_secs: access_token_ttl_secs.unwrap_or(defaults.access_token_ttl_secs),
                 refresh_token_ttl_secs: refresh_token_ttl_secs.unwrap_or(defaults.refresh_token_ttl_secs),
                 refresh_token_grace_secs: refresh_token_grace_secs.unwrap_or(defaults.refresh_token_grace_secs),
+                status_list_ttl_secs: status_list_ttl_secs.unwrap_or(defaults.status_list_ttl_secs),
                 public_clients_can_revoke: public_clients_can_revoke.unwrap_or(defaults.public_clients_can_revoke),
             };
             create_domain(&settings, &name, domain_settings).await
@@ -183,6 +188,12 @@ async fn create_domain(settings: &Settings, name: &str, settings_for_domain: Dom
         bail!(
             "the refresh token grace must be from 0 to {} seconds",
             DomainSettings::MAX_GRACE_SECS
+        );
+    }
+    if !DomainSettings::status_list_ttl_is_valid(settings_for_domain.status_list_ttl_secs) {
+        bail!(
+            "the status list TTL must be from 1 to {} seconds",
+            DomainSettings::MAX_STATUS_LIST_TTL_SECS
         );
     }
     for ttl in [

@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod security;
 pub mod startup;
+pub mod status_lists;
 pub mod store;
 pub mod telemetry;
 pub mod tls;

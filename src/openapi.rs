@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, Ref, RefOr, Type};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::handlers::{admin, consents, introspect, metadata, ops, revoke, token};
+use crate::http::handlers::{admin, consents, introspect, metadata, ops, revoke, status_lists, token};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,8 @@ use crate::http::handlers::{admin, consents, introspect, metadata, ops, revoke, 
         consents::withdraw,
         metadata::metadata,
         metadata::jwks,
+        status_lists::list,
+        status_lists::aggregation,
         ops::healthz,
         ops::readyz,
         ops::metrics,
@@ -48,6 +50,7 @@ use crate::http::handlers::{admin, consents, introspect, metadata, ops, revoke, 
         (name = "oauth", description = "Token issuance, revocation and introspection"),
         (name = "consents", description = "End users' consents"),
         (name = "discovery", description = "RFC 8414 metadata and JWKS"),
+        (name = "status lists", description = "Token Status Lists (draft-ietf-oauth-status-list): revocation that resource servers check offline"),
         (name = "operator", description = "Operator API (`Authorization: Bearer <REVOKD_ADMIN_TOKEN>`)"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )

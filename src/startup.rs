@@ -20,6 +20,7 @@ use crate::http::state::AppState;
 use crate::oauth::{KeyRing, TokenService};
 use crate::openapi;
 use crate::security::FailureLimit;
+use crate::status_lists::Publisher;
 use crate::store::{Backend, Store};
 use crate::tls;
 
@@ -56,9 +57,11 @@ impl Application {
         let require_https_on = settings.require_https;
         let allow_get_revoke = !settings.require_post;
         let workers = settings.workers;
+        let keys = Arc::new(KeyRing::default());
         let state = web::Data::new(AppState {
             admin: Admin::new(store.clone(), clock.clone()),
-            tokens: TokenService::new(store.clone(), clock.clone(), Arc::new(KeyRing::default())),
+            tokens: TokenService::new(store.clone(), clock.clone(), keys.clone()),
+            status_lists: Publisher::new(store.clone(), clock.clone(), keys),
             admin_token: settings.admin_token.clone(),
             metrics: Metrics::new(backend),
             auth_failures: FailureLimit::new(settings.auth_failures_per_minute),

@@ -193,6 +193,8 @@ fn seed_sqlite(
                         scopes: "read",
                         issued_at,
                         expires_at,
+                        status_list: None,
+                        status_idx: None,
                     })
                     .collect();
                 diesel::RunQueryDsl::execute(diesel::insert_into(tokens::table).values(&values), conn)?;

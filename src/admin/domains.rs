@@ -36,6 +36,7 @@ impl Admin {
                             created_at: now,
                             updated_at: now,
                             refresh_token_grace_secs: settings.refresh_token_grace_secs,
+                            status_list_ttl_secs: settings.status_list_ttl_secs,
                         },
                     )
                     .await?;
@@ -97,6 +98,7 @@ impl Admin {
                         access_token_ttl_secs: patch.access_token_ttl_secs,
                         refresh_token_ttl_secs: patch.refresh_token_ttl_secs,
                         refresh_token_grace_secs: patch.refresh_token_grace_secs,
+                        status_list_ttl_secs: patch.status_list_ttl_secs,
                         public_clients_can_revoke: patch.public_clients_can_revoke,
                         updated_at: now,
                     };

@@ -11,7 +11,7 @@ use crate::store::models::{AuditEventRow, ClientRow, DomainRow, UserRow};
 
 /// An identity domain and its settings.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({"name":"acme","access_token_ttl_secs":3600,"refresh_token_ttl_secs":1209600,"refresh_token_grace_secs":30,"public_clients_can_revoke":true}))]
+#[schema(example = json!({"name":"acme","access_token_ttl_secs":3600,"refresh_token_ttl_secs":1209600,"refresh_token_grace_secs":30,"status_list_ttl_secs":60,"public_clients_can_revoke":true}))]
 pub struct Domain {
     pub name: String,
     pub access_token_ttl_secs: i64,
@@ -19,6 +19,8 @@ pub struct Domain {
     /// Seconds in which the same confidential client may retry a refresh whose answer
     /// it lost (SPEC §3.3); 0: never.
     pub refresh_token_grace_secs: i64,
+    /// Seconds resource servers may cache the domain's status lists (`ttl`, SPEC §3.10).
+    pub status_list_ttl_secs: i64,
     pub public_clients_can_revoke: bool,
 }
 
@@ -29,6 +31,7 @@ impl From<DomainRow> for Domain {
             access_token_ttl_secs: row.access_token_ttl_secs,
             refresh_token_ttl_secs: row.refresh_token_ttl_secs,
             refresh_token_grace_secs: row.refresh_token_grace_secs,
+            status_list_ttl_secs: row.status_list_ttl_secs,
             public_clients_can_revoke: row.public_clients_can_revoke,
         }
     }

@@ -6,6 +6,7 @@ mod client;
 mod names;
 pub mod revocation;
 mod settings;
+pub mod status_list;
 
 pub use client::{ClientSpec, ClientType, GrantType};
 pub use names::{ClientId, ConsentPublicId, DomainName, NameError, Scope, Scopes, Username};

@@ -9,6 +9,8 @@ pub struct DomainSettings {
     /// How long after a rotation the same confidential client may present the rotated
     /// refresh token again as a retry (SPEC §3.3); 0: never.
     pub refresh_token_grace_secs: i64,
+    /// How long resource servers may cache a status list, `ttl` in its JWT (SPEC §3.10).
+    pub status_list_ttl_secs: i64,
     pub public_clients_can_revoke: bool,
 }
 
@@ -23,6 +25,13 @@ impl DomainSettings {
     pub fn ttl_is_valid(secs: i64) -> bool {
         (1..=Self::MAX_TTL_SECS).contains(&secs)
     }
+
+    /// A status list's `ttl`: from a second to a day (SPEC §3.10).
+    pub const MAX_STATUS_LIST_TTL_SECS: i64 = 86_400;
+
+    pub fn status_list_ttl_is_valid(secs: i64) -> bool {
+        (1..=Self::MAX_STATUS_LIST_TTL_SECS).contains(&secs)
+    }
 }
 
 impl Default for DomainSettings {
@@ -31,6 +40,7 @@ impl Default for DomainSettings {
             access_token_ttl_secs: 3600,
             refresh_token_ttl_secs: 14 * 24 * 3600,
             refresh_token_grace_secs: 30,
+            status_list_ttl_secs: 60,
             public_clients_can_revoke: true,
         }
     }
@@ -45,6 +55,8 @@ pub struct SettingsPatch {
     pub refresh_token_ttl_secs: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token_grace_secs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_list_ttl_secs: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_clients_can_revoke: Option<bool>,
 }

@@ -62,6 +62,16 @@ impl Endpoint {
         self.method(Method::DELETE, handler)
     }
 
+    /// CORS preflights.
+    pub fn options<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::OPTIONS, handler)
+    }
+
     fn method<F, Args>(mut self, method: Method, handler: F) -> Self
     where
         F: Handler<Args>,

@@ -43,6 +43,9 @@ pub enum ApiError {
     /// 404: no such resource.
     #[error("{0}")]
     NotFound(String),
+    /// 406: the client accepts no representation this endpoint has (RFC 9110 §12.5.1).
+    #[error("{0}")]
+    NotAcceptable(String),
     /// 405: the path exists, the method does not; `allow` lists the ones that do.
     #[error("method not allowed")]
     MethodNotAllowed { allow: String },
@@ -114,6 +117,7 @@ impl ApiError {
         match self {
             Self::InvalidRequest(_)
             | Self::MethodNotAllowed { .. }
+            | Self::NotAcceptable(_)
             | Self::RequestTimeout(_)
             | Self::PayloadTooLarge(_)
             | Self::UnsupportedMediaType(_) => ErrorCode::InvalidRequest,
@@ -168,6 +172,7 @@ impl ResponseError for ApiError {
             Self::InvalidToken { .. } | Self::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -5,6 +5,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::oauth::TokenService;
 use crate::security::{AdminToken, FailureLimit};
+use crate::status_lists::Publisher;
 use crate::store::Store;
 
 use super::metrics::Metrics;
@@ -14,6 +15,8 @@ pub struct AppState {
     pub clock: Clock,
     pub admin: Admin,
     pub tokens: TokenService,
+    /// Signed status lists, cached per list until their bits change (SPEC §3.10).
+    pub status_lists: Publisher,
     /// `None`: the operator API refuses everyone.
     pub admin_token: Option<AdminToken>,
     pub metrics: Metrics,

@@ -186,6 +186,7 @@ mod tests {
                 created_at: 0,
                 updated_at: 0,
                 refresh_token_grace_secs: 30,
+                status_list_ttl_secs: 60,
             },
             ClientRow {
                 domain_id,

@@ -21,6 +21,7 @@ mod pool;
 pub mod revocations;
 pub mod schema;
 mod sqlite;
+pub mod status_lists;
 pub mod tokens;
 mod url;
 pub mod users;

@@ -63,6 +63,7 @@ pub struct DomainRow {
     pub created_at: UnixMicros,
     pub updated_at: UnixMicros,
     pub refresh_token_grace_secs: i64,
+    pub status_list_ttl_secs: i64,
 }
 
 #[derive(Debug, Insertable)]
@@ -76,6 +77,7 @@ pub struct NewDomain<'a> {
     pub created_at: UnixMicros,
     pub updated_at: UnixMicros,
     pub refresh_token_grace_secs: i64,
+    pub status_list_ttl_secs: i64,
 }
 
 /// A PATCH of domain settings: `None` leaves a column as it is.
@@ -85,6 +87,7 @@ pub struct DomainChanges {
     pub access_token_ttl_secs: Option<i64>,
     pub refresh_token_ttl_secs: Option<i64>,
     pub refresh_token_grace_secs: Option<i64>,
+    pub status_list_ttl_secs: Option<i64>,
     pub public_clients_can_revoke: Option<bool>,
     pub updated_at: UnixMicros,
 }
@@ -283,6 +286,8 @@ pub struct TokenRow {
     pub revoked_at: Option<UnixMicros>,
     pub revoked_by: Option<String>,
     pub revoked_reason: Option<String>,
+    pub status_list: Option<i64>,
+    pub status_idx: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -301,4 +306,7 @@ pub struct NewToken<'a> {
     pub scopes: &'a str,
     pub issued_at: UnixMicros,
     pub expires_at: UnixMicros,
+    /// Access tokens: the status list and index their JWT's `status` claim names.
+    pub status_list: Option<i64>,
+    pub status_idx: Option<i64>,
 }

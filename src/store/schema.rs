@@ -13,6 +13,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         refresh_token_grace_secs -> BigInt,
+        status_list_ttl_secs -> BigInt,
     }
 }
 
@@ -101,6 +102,8 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
         revoked_by -> Nullable<Text>,
         revoked_reason -> Nullable<Text>,
+        status_list -> Nullable<BigInt>,
+        status_idx -> Nullable<BigInt>,
     }
 }
 
@@ -129,6 +132,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    status_lists (domain_id, list_no) {
+        domain_id -> BigInt,
+        list_no -> BigInt,
+        reserved -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    status_list_chunks (domain_id, list_no, chunk_no) {
+        domain_id -> BigInt,
+        list_no -> BigInt,
+        chunk_no -> BigInt,
+        bits -> Binary,
+        version -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     domains,
     clients,
@@ -139,4 +161,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     tokens,
     audit_events,
     revocation_watermarks,
+    status_lists,
+    status_list_chunks,
 );

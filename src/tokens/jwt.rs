@@ -1,5 +1,6 @@
-//! JWT access tokens (RFC 9068 profile): ES256, `kid` in the header, the claims of
-//! SPEC §2.
+//! The JWTs revokd signs, ES256 with `kid` in the header: access tokens (RFC 9068
+//! profile, the claims of SPEC §2 and the `status` claim of §3.10) and status lists
+//! (`statuslist+jwt`, draft-ietf-oauth-status-list).
 
 use jsonwebtoken::{Algorithm, Header};
 use serde::{Deserialize, Serialize};
@@ -17,12 +18,54 @@ pub struct AccessClaims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// Where a resource server reads whether the token was revoked (SPEC §3.10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusClaim>,
+}
+
+/// `"status": {"status_list": {"idx": …, "uri": …}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusClaim {
+    pub status_list: StatusListReference,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusListReference {
+    pub idx: i64,
+    pub uri: String,
+}
+
+/// The claims of a Status List Token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusListClaims {
+    pub iss: String,
+    /// The list's URI, exactly as access tokens name it.
+    pub sub: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub ttl: i64,
+    pub status_list: EncodedStatusList,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncodedStatusList {
+    pub bits: u8,
+    /// base64url(zlib(bytes)).
+    pub lst: String,
 }
 
 pub fn sign(claims: &AccessClaims, key: &SigningKey) -> Result<String, KeyError> {
+    sign_typed(claims, key, "at+jwt")
+}
+
+pub fn sign_status_list(claims: &StatusListClaims, key: &SigningKey) -> Result<String, KeyError> {
+    sign_typed(claims, key, "statuslist+jwt")
+}
+
+fn sign_typed(claims: &impl Serialize, key: &SigningKey, typ: &str) -> Result<String, KeyError> {
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(key.kid.clone());
-    header.typ = Some("at+jwt".into());
+    header.typ = Some(typ.into());
     jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| KeyError::signing(e.to_string()))
 }
 
@@ -45,6 +88,12 @@ mod tests {
             iat: 1_900_000_000,
             exp: 4_000_000_000,
             jti: "j1".into(),
+            status: Some(StatusClaim {
+                status_list: StatusListReference {
+                    idx: 7,
+                    uri: "http://127.0.0.1:8080/domains/acme/status-lists/1".into(),
+                },
+            }),
         };
         let jwt = sign(&claims, &key).unwrap();
         let header = decode_header(&jwt).unwrap();

@@ -5,6 +5,6 @@ pub mod jwt;
 pub mod keys;
 pub mod opaque;
 
-pub use jwt::AccessClaims;
+pub use jwt::{AccessClaims, StatusClaim, StatusListReference};
 pub use keys::{GeneratedKey, SigningKey};
 pub use opaque::PlainToken;

@@ -191,6 +191,8 @@ async fn grid(store: &Store, p: &Parents, now: UnixMicros) -> Vec<Case> {
                             scopes: "openid",
                             issued_at: spec.issued_at,
                             expires_at: spec.expires_at,
+                            status_list: None,
+                            status_idx: None,
                         },
                     )
                     .await?;

@@ -26,5 +26,7 @@ mod revoke;
 mod scale;
 mod secrets;
 mod slow_clients;
+mod status_list_reader;
+mod status_lists;
 mod store_schema;
 mod token;

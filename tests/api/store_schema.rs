@@ -126,6 +126,8 @@ fn expected(backend: Backend) -> Tables {
         tokens,
         audit_events,
         revocation_watermarks,
+        status_lists,
+        status_list_chunks,
     );
     // The list above must be every `table!` of schema.rs: a table added there and left
     // out here would go unchecked.

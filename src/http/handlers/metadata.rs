@@ -30,6 +30,9 @@ pub struct Metadata {
     pub introspection_endpoint: String,
     #[schema(format = "uri")]
     pub jwks_uri: String,
+    /// The domain's status lists (SPEC §3.10): `{issuer}/status-lists`, no query.
+    #[schema(format = "uri")]
+    pub status_list_aggregation_endpoint: String,
     pub grant_types_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
@@ -53,7 +56,7 @@ pub struct Jwks {
     params(DomainPath),
     responses(
         (status = 200, description = "Metadata", body = Metadata,
-            example = json!({"issuer":"http://127.0.0.1:8080/domains/acme","token_endpoint":"http://127.0.0.1:8080/oauth2/rest/token?identityDomain=acme","revocation_endpoint":"http://127.0.0.1:8080/oauth2/revoke?identityDomain=acme","introspection_endpoint":"http://127.0.0.1:8080/oauth2/rest/token/introspect?identityDomain=acme","jwks_uri":"http://127.0.0.1:8080/oauth2/rest/jwks?identityDomain=acme","grant_types_supported":["client_credentials","password","refresh_token"],"response_types_supported":[],"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"revocation_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"introspection_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"]})),
+            example = json!({"issuer":"http://127.0.0.1:8080/domains/acme","token_endpoint":"http://127.0.0.1:8080/oauth2/rest/token?identityDomain=acme","revocation_endpoint":"http://127.0.0.1:8080/oauth2/revoke?identityDomain=acme","introspection_endpoint":"http://127.0.0.1:8080/oauth2/rest/token/introspect?identityDomain=acme","jwks_uri":"http://127.0.0.1:8080/oauth2/rest/jwks?identityDomain=acme","status_list_aggregation_endpoint":"http://127.0.0.1:8080/domains/acme/status-lists","grant_types_supported":["client_credentials","password","refresh_token"],"response_types_supported":[],"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"revocation_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"introspection_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"]})),
         (status = 400, description = "invalid_request: malformed domain name", body = ErrorBody),
         (status = 404, description = "not_found: no such domain", body = ErrorBody,
             example = json!({"status":"failure","error":"not_found","error_description":"identity domain 'acme' does not exist"})),
@@ -67,8 +70,10 @@ pub async fn metadata(
     domain_id(&state, &domain).await?;
     let base = base_url(&req, &state.settings);
     let endpoint = |path: &str| format!("{base}{path}?identityDomain={domain}");
+    let issuer = issuer(&base, &domain);
     Ok(HttpResponse::Ok().json(Metadata {
-        issuer: issuer(&base, &domain),
+        status_list_aggregation_endpoint: format!("{issuer}/status-lists"),
+        issuer,
         token_endpoint: endpoint("/oauth2/rest/token"),
         revocation_endpoint: endpoint("/oauth2/revoke"),
         introspection_endpoint: endpoint("/oauth2/rest/token/introspect"),

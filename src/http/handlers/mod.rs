@@ -9,4 +9,5 @@ pub mod metadata;
 pub mod ops;
 pub mod params;
 pub mod revoke;
+pub mod status_lists;
 pub mod token;

@@ -50,6 +50,27 @@ impl IntoParams for ClientPath {
     }
 }
 
+/// `{domain}` and `{list_id}` (a status list).
+pub struct StatusListPath;
+
+impl IntoParams for StatusListPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let list_id = utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some("^[A-Za-z0-9_-]{1,64}$"))
+            .build();
+        vec![
+            domain(),
+            path(
+                "list_id",
+                list_id,
+                "A list of the domain, as access tokens' `status` claims name it (`404` when there is none)",
+                "1",
+            ),
+        ]
+    }
+}
+
 /// `{domain}` and `{username}`.
 pub struct UserPath;
 

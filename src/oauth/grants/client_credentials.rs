@@ -1,7 +1,7 @@
 //! The `client_credentials` grant (RFC 6749 §4.4): an access token for a confidential
 //! client itself, with no family, user or consent.
 
-use super::{IssuedTokens, TokenService, granted_scopes, mint_access, require_grant};
+use super::{AccessSubject, IssuedTokens, TokenService, granted_scopes, mint_access, require_grant};
 use crate::clock::MICROS_PER_SEC;
 use crate::domain::{GrantType, Scopes};
 use crate::oauth::{AuthenticatedClient, OAuthError};
@@ -24,7 +24,13 @@ impl TokenService {
         let key = self.keys.signing_key(&self.store, client.domain.id).await?;
         let now = self.clock.now();
         let ttl = client.domain.access_token_ttl_secs;
-        let access = mint_access(&key, issuer, &client.client.client_id, client, &scopes, now, ttl)?;
+        let to = AccessSubject {
+            issuer,
+            subject: &client.client.client_id,
+            client,
+            status: self.status_slot(client.domain.id, issuer).await?,
+        };
+        let access = mint_access(&key, to, &scopes, now, ttl)?;
         self.store
             .insert_client_token(ClientToken {
                 domain_id: client.domain.id,
@@ -34,6 +40,7 @@ impl TokenService {
                 scopes: scopes.to_space_separated(),
                 issued_at: now,
                 expires_at: now + ttl * MICROS_PER_SEC,
+                status: access.status,
             })
             .await?;
         Ok(IssuedTokens {

@@ -22,11 +22,14 @@ use utoipa::ToSchema;
 use super::{AuthenticatedClient, KeyRing, OAuthError};
 use crate::clock::{Clock, MICROS_PER_SEC, UnixMicros};
 use crate::domain::revocation::TokenKind;
+use crate::domain::status_list::{StatusSlot, list_uri};
 use crate::domain::{GrantType, Scopes};
 use crate::security::{Password, PasswordHash, Sha256Digest, hash_password};
+use crate::status_lists::Allocator;
 use crate::store::models::NewToken;
+use crate::store::status_lists::DomainSlot;
 use crate::store::{Db, Store, StoreError, tokens};
-use crate::tokens::{AccessClaims, PlainToken, SigningKey, jwt};
+use crate::tokens::{AccessClaims, PlainToken, SigningKey, StatusClaim, StatusListReference, jwt};
 
 /// What a client asks the token endpoint for.
 #[derive(Debug)]
@@ -92,6 +95,8 @@ pub struct TokenService {
     store: Store,
     clock: Clock,
     keys: Arc<KeyRing>,
+    /// Hands out each access token's status-list slot (SPEC §3.10).
+    status_slots: Allocator,
     /// Verified against when the username is unknown, so that answer takes as long
     /// as a wrong password and usernames cannot be probed by timing.
     decoy_hash: OnceLock<PasswordHash>,
@@ -103,6 +108,7 @@ impl TokenService {
             store,
             clock,
             keys,
+            status_slots: Allocator::default(),
             decoy_hash: OnceLock::new(),
         }
     }
@@ -129,6 +135,19 @@ impl TokenService {
         }
     }
 
+    /// The slot of the next access token of the domain, and the `status` claim naming
+    /// it under `issuer`.
+    async fn status_slot(&self, domain_id: i64, issuer: &str) -> Result<(StatusSlot, StatusClaim), OAuthError> {
+        let slot = self.status_slots.allocate(&self.store, &self.clock, domain_id).await?;
+        let claim = StatusClaim {
+            status_list: StatusListReference {
+                idx: slot.idx,
+                uri: list_uri(issuer, slot.list),
+            },
+        };
+        Ok((slot, claim))
+    }
+
     fn decoy_hash(&self) -> Result<PasswordHash, OAuthError> {
         if let Some(hash) = self.decoy_hash.get() {
             return Ok(hash.clone());
@@ -143,6 +162,25 @@ struct MintedAccess {
     jwt: String,
     hash: Sha256Digest,
     jti: String,
+    status: StatusSlot,
+}
+
+/// What the row of an access token keeps of it, owned, to move into a write.
+#[derive(Debug, Clone)]
+struct StoredAccess {
+    hash: Sha256Digest,
+    jti: String,
+    status: StatusSlot,
+}
+
+impl MintedAccess {
+    fn stored(&self) -> StoredAccess {
+        StoredAccess {
+            hash: self.hash,
+            jti: self.jti.clone(),
+            status: self.status,
+        }
+    }
 }
 
 /// The ids every token of one user grant shares.
@@ -164,23 +202,32 @@ struct PairTtls {
 }
 
 impl Lineage {
-    /// Stores the access + refresh pair a password or refresh grant hands out.
+    /// Stores the access + refresh pair a password or refresh grant hands out, then sets
+    /// the bits the transaction left (`pending`) and those of a pair born dead: the
+    /// last writes of the grant's transaction (`tokens::born_dead`).
     async fn insert_pair(
         &self,
         db: &mut Db<'_>,
-        access: (&Sha256Digest, &str),
-        refresh: &Sha256Digest,
+        (access, refresh): (&StoredAccess, &Sha256Digest),
         scopes: &str,
         now: UnixMicros,
         ttls: PairTtls,
+        pending: Vec<DomainSlot>,
     ) -> Result<(), StoreError> {
         let refresh_jti = new_jti();
         let pair = [
-            (TokenKind::Access, access.0, access.1, ttls.access),
-            (TokenKind::Refresh, refresh, refresh_jti.as_str(), ttls.refresh),
+            (
+                TokenKind::Access,
+                &access.hash,
+                access.jti.as_str(),
+                ttls.access,
+                Some(access.status),
+            ),
+            (TokenKind::Refresh, refresh, refresh_jti.as_str(), ttls.refresh, None),
         ];
-        for (kind, hash, jti, ttl_secs) in pair {
-            tokens::insert(
+        let mut access_id = None;
+        for (kind, hash, jti, ttl_secs, status) in pair {
+            let id = tokens::insert(
                 db,
                 &NewToken {
                     domain_id: self.domain_id,
@@ -195,11 +242,16 @@ impl Lineage {
                     scopes,
                     issued_at: now,
                     expires_at: now + ttl_secs * MICROS_PER_SEC,
+                    status_list: status.map(|s| s.list),
+                    status_idx: status.map(|s| s.idx),
                 },
             )
             .await?;
+            if kind == TokenKind::Access {
+                access_id = Some(id);
+            }
         }
-        Ok(())
+        tokens::born_dead(db, self.domain_id, &Vec::from_iter(access_id), now, pending).await
     }
 }
 
@@ -228,15 +280,27 @@ fn new_jti() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// What an access token says besides its scopes: who it is for and where its status is.
+struct AccessSubject<'a> {
+    issuer: &'a str,
+    subject: &'a str,
+    client: &'a AuthenticatedClient,
+    status: (StatusSlot, StatusClaim),
+}
+
 fn mint_access(
     key: &SigningKey,
-    issuer: &str,
-    subject: &str,
-    client: &AuthenticatedClient,
+    to: AccessSubject<'_>,
     scopes: &Scopes,
     now: UnixMicros,
     ttl_secs: i64,
 ) -> Result<MintedAccess, OAuthError> {
+    let AccessSubject {
+        issuer,
+        subject,
+        client,
+        status: (slot, status),
+    } = to;
     let jti = new_jti();
     let claims = AccessClaims {
         iss: issuer.to_owned(),
@@ -246,11 +310,13 @@ fn mint_access(
         iat: now / MICROS_PER_SEC,
         exp: (now + ttl_secs * MICROS_PER_SEC) / MICROS_PER_SEC,
         jti: jti.clone(),
+        status: Some(status),
     };
     let jwt = jwt::sign(&claims, key).map_err(|e| OAuthError::Internal(e.to_string()))?;
     Ok(MintedAccess {
         hash: Sha256Digest::of(jwt.as_bytes()),
         jwt,
         jti,
+        status: slot,
     })
 }

@@ -1,7 +1,7 @@
 //! The `password` grant (RFC 6749 §4.3): a user's access + refresh pair, starting a new
 //! family under the user's consent to the client (created, or reused and widened).
 
-use super::{IssuedTokens, Lineage, PairTtls, TokenService, granted_scopes, mint_access, require_grant};
+use super::{AccessSubject, IssuedTokens, Lineage, PairTtls, TokenService, granted_scopes, mint_access, require_grant};
 use crate::clock::UnixMicros;
 use crate::domain::{ConsentPublicId, GrantType, Scopes};
 use crate::oauth::{AuthenticatedClient, OAuthError};
@@ -46,13 +46,19 @@ impl TokenService {
             access: client.domain.access_token_ttl_secs,
             refresh: client.domain.refresh_token_ttl_secs,
         };
-        let access = mint_access(&key, issuer, &user.username, client, &scopes, now, ttls.access)?;
+        let to = AccessSubject {
+            issuer,
+            subject: &user.username,
+            client,
+            status: self.status_slot(domain_id, issuer).await?,
+        };
+        let access = mint_access(&key, to, &scopes, now, ttls.access)?;
         let refresh = PlainToken::generate();
         let (client_ref, user_ref) = (client.client.id, user.id);
-        let (access_hash, refresh_hash) = (access.hash, refresh.digest());
+        let refresh_hash = refresh.digest();
 
         let attempt = || {
-            let (access_jti, scopes) = (access.jti.clone(), scopes.clone());
+            let (stored, scopes) = (access.stored(), scopes.clone());
             self.store.write(move |mut db| {
                 Box::pin(async move {
                     let consent_ref = grant_consent(&mut db, domain_id, user_ref, client_ref, &scopes, now).await?;
@@ -77,14 +83,7 @@ impl TokenService {
                     };
                     let scope_text = scopes.to_space_separated();
                     lineage
-                        .insert_pair(
-                            &mut db,
-                            (&access_hash, &access_jti),
-                            &refresh_hash,
-                            &scope_text,
-                            now,
-                            ttls,
-                        )
+                        .insert_pair(&mut db, (&stored, &refresh_hash), &scope_text, now, ttls, Vec::new())
                         .await
                 })
             })

@@ -4,7 +4,7 @@
 //! pipeline, and the caller gets `invalid_grant`, unless it is the retry of an answer
 //! that was lost (the grace window of SPEC §3.3, see [`retry_within_grace`]).
 
-use super::{IssuedTokens, Lineage, PairTtls, TokenService, mint_access, require_grant};
+use super::{AccessSubject, IssuedTokens, Lineage, PairTtls, TokenService, mint_access, require_grant};
 use crate::clock::{MICROS_PER_SEC, UnixMicros};
 use crate::domain::revocation::TokenKind;
 use crate::domain::{GrantType, Scopes};
@@ -12,6 +12,7 @@ use crate::oauth::{AuthenticatedClient, OAuthError};
 use crate::store::liveness::Facts;
 use crate::store::models::TokenRow;
 use crate::store::revocations::{self, Revocation};
+use crate::store::status_lists::{self, DomainSlot};
 use crate::store::{Db, StoreError, tokens};
 use crate::tokens::PlainToken;
 
@@ -34,8 +35,10 @@ impl TokenService {
     ) -> Result<IssuedTokens, OAuthError> {
         require_grant(client, GrantType::RefreshToken)?;
         let key = self.keys.signing_key(&self.store, client.domain.id).await?;
-        let now = self.clock.now();
         let (domain_id, client_ref) = (client.domain.id, client.client.id);
+        // Before the write: reserving a range is a write of its own.
+        let status = self.status_slot(domain_id, issuer).await?;
+        let now = self.clock.now();
         let ttls = PairTtls {
             access: client.domain.access_token_ttl_secs,
             refresh: client.domain.refresh_token_ttl_secs,
@@ -65,9 +68,14 @@ impl TokenService {
                         return Ok(Refresh::Refused("the refresh token is not valid"));
                     }
                     // A retry goes on as a refresh of the presented token, rotated already.
-                    let retry = token.rotated_at.is_some_and(|rotated_at| now - rotated_at < grace);
+                    // A concurrent refresh may have rotated it at a later `now` than this
+                    // one's: that is no time ago, not a negative time.
+                    let retry = grace > 0
+                        && token
+                            .rotated_at
+                            .is_some_and(|rotated_at| (now - rotated_at).max(0) < grace);
                     if token.rotated_at.is_some() && !retry {
-                        return reuse(&mut db, token, now, request_id).await;
+                        return reuse(&mut db, token, now, request_id, Vec::new()).await;
                     }
                     let facts = Facts {
                         rotated_at: None,
@@ -76,8 +84,14 @@ impl TokenService {
                     if !facts.is_live(now) {
                         return Ok(Refresh::Refused(why_dead(&facts, now)));
                     }
-                    if retry && !retry_within_grace(&mut db, token, now, &request_id).await? {
-                        return reuse(&mut db, token, now, request_id).await;
+                    // The bits of a retry's unseen pair, set last (`insert_pair`).
+                    let mut pending = Vec::new();
+                    if retry {
+                        let (is_retry, bits) = retry_within_grace(&mut db, token, now, &request_id).await?;
+                        pending = bits;
+                        if !is_retry {
+                            return reuse(&mut db, token, now, request_id, pending).await;
+                        }
                     }
                     let (Some(user_ref), Some(family_ref), Some(consent_ref), Some(username)) = (
                         token.user_ref,
@@ -96,13 +110,23 @@ impl TokenService {
                     // The conditional update is what decides a race of two refreshes. The
                     // loser may be this client's own retry, sent while the first was still
                     // being carried out; the grace window tells.
-                    if !retry
-                        && !tokens::mark_rotated(&mut db, domain_id, token.id, now).await?
-                        && (grace == 0 || !retry_within_grace(&mut db, token, now, &request_id).await?)
-                    {
-                        return reuse(&mut db, token, now, request_id).await;
+                    if !retry && !tokens::mark_rotated(&mut db, domain_id, token.id, now).await? {
+                        let (is_retry, bits) = match grace {
+                            0 => (false, Vec::new()),
+                            _ => retry_within_grace(&mut db, token, now, &request_id).await?,
+                        };
+                        pending = bits;
+                        if !is_retry {
+                            return reuse(&mut db, token, now, request_id, pending).await;
+                        }
                     }
-                    let access = mint_access(&key, &issuer, username, &client, &scopes, now, ttls.access)
+                    let to = AccessSubject {
+                        issuer: &issuer,
+                        subject: username,
+                        client: &client,
+                        status,
+                    };
+                    let access = mint_access(&key, to, &scopes, now, ttls.access)
                         .map_err(|e| StoreError::Internal(e.to_string()))?;
                     let lineage = Lineage {
                         domain_id,
@@ -116,11 +140,11 @@ impl TokenService {
                     lineage
                         .insert_pair(
                             &mut db,
-                            (&access.hash, &access.jti),
-                            &new_refresh_hash,
+                            (&access.stored(), &new_refresh_hash),
                             &scope_text,
                             now,
                             ttls,
+                            pending,
                         )
                         .await?;
                     Ok(Refresh::Issued {
@@ -162,42 +186,47 @@ fn why_dead(facts: &Facts, now: UnixMicros) -> &'static str {
 /// Whether the rotated `token`, presented again within the grace window by its own
 /// confidential client, is the retry of an answer that was lost: the refresh token its
 /// rotation minted (or the last retry minted) is live and unused. If so, that unseen
-/// pair is revoked through the pipeline, and the caller issues a new one. If it was
-/// used, revoked, or another request took it meanwhile, it is not a retry: reuse.
+/// pair is revoked through the pipeline, and the caller issues a new one (and sets the
+/// status-list bits of what it ended, last). If it was used, revoked, or another
+/// request took it meanwhile, it is not a retry: reuse.
 async fn retry_within_grace(
     db: &mut Db<'_>,
     token: &TokenRow,
     now: UnixMicros,
     request_id: &Option<String>,
-) -> Result<bool, StoreError> {
+) -> Result<(bool, Vec<DomainSlot>), StoreError> {
     let children = tokens::children_of(db, token.domain_id, token.id).await?;
     let refreshes = || children.iter().filter(|c| c.kind == TokenKind::Refresh);
     let used = refreshes().any(|c| c.rotated_at.is_some());
     let unseen = refreshes().any(|c| c.rotated_at.is_none() && c.revoked_at.is_none() && c.expires_at > now);
     if used || !unseen {
-        return Ok(false);
+        return Ok((false, Vec::new()));
     }
     let pair: Vec<Revocation> = children
         .iter()
         .filter(|c| c.revoked_at.is_none() && c.expires_at > now)
         .map(|c| Revocation::unseen(token.domain_id, c.id, c.kind, request_id.clone(), now))
         .collect();
-    let ended = revocations::execute(db, &pair).await?;
+    let (ended, bits) = revocations::execute_leaving_bits(db, &pair).await?;
     // Exactly the unseen refresh token ended here; none means another request used it.
-    Ok(ended.iter().map(|r| r.refresh).sum::<usize>() == 1)
+    Ok((ended.iter().map(|r| r.refresh).sum::<usize>() == 1, bits))
 }
 
 /// A rotated refresh token came back: someone holds a copy. Its whole family dies
 /// through the revocation pipeline, in this transaction; the caller gets
-/// `invalid_grant`.
+/// `invalid_grant`. `pending`: status-list bits this transaction left to set.
 async fn reuse(
     db: &mut Db<'_>,
     token: &TokenRow,
     now: UnixMicros,
     request_id: Option<String>,
+    mut pending: Vec<DomainSlot>,
 ) -> Result<Refresh, StoreError> {
     if let Some(family) = token.family_ref {
-        revocations::execute(db, &[Revocation::reuse(token.domain_id, family, request_id, now)]).await?;
+        let reuse = Revocation::reuse(token.domain_id, family, request_id, now);
+        let (_, bits) = revocations::execute_leaving_bits(db, &[reuse]).await?;
+        pending.extend(bits);
     }
+    status_lists::set_bits(db, &pending).await?;
     Ok(Refresh::Reused)
 }

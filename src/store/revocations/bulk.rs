@@ -10,10 +10,11 @@ use super::Revoked;
 use super::marks::Marking;
 use crate::clock::UnixMicros;
 use crate::domain::revocation::TokenKind;
+use crate::domain::status_list::StatusSlot;
 use crate::on_db;
 use crate::store::liveness;
-use crate::store::schema::{consents, revocation_watermarks, tokens};
-use crate::store::{Db, StoreError};
+use crate::store::schema::{clients, consents, revocation_watermarks, tokens, users};
+use crate::store::{Db, StoreError, status_lists};
 
 /// Which tokens a bulk revocation reaches. Users and clients come with their public
 /// names, for the audit event.
@@ -63,15 +64,85 @@ impl Bulk {
     }
 }
 
-/// Writes the watermark (and withdraws the consents); what it reached, counted before.
+/// What a bulk revocation ended: the counts, and the slots of the access tokens among
+/// them, whose bits it sets.
+pub(super) struct Ended {
+    pub revoked: Revoked,
+    pub slots: Vec<StatusSlot>,
+}
+
+/// The live tokens `bulk` reaches, as a filter on `tokens`: of the user and/or client,
+/// issued before the watermark, and (with consents) everything under their consents.
+macro_rules! reached {
+    ($query:expr, $domain_id:expr, $bulk:expr, $now:expr) => {{
+        let bulk: &Bulk = $bulk;
+        let mut query = $query
+            .filter(tokens::domain_id.eq($domain_id))
+            .filter(liveness::live($now))
+            .into_boxed();
+        if let Some(user_ref) = bulk.user_ref() {
+            query = query.filter(tokens::user_ref.eq(user_ref));
+        }
+        if let Some(client_ref) = bulk.client_ref() {
+            query = query.filter(tokens::client_ref.eq(client_ref));
+        }
+        let by_time = tokens::issued_at
+            .lt(bulk.issued_before)
+            .and(tokens::kind.eq_any(bulk.kinds()));
+        if bulk.with_consents {
+            query.filter(by_time.or(tokens::consent_ref.is_not_null()))
+        } else {
+            query.filter(by_time)
+        }
+    }};
+}
+
+/// Writes the watermark (and withdraws the consents); what it reached, counted first,
+/// with the status-list slots of the access tokens among them.
 pub(super) async fn execute(
     db: &mut Db<'_>,
     domain_id: i64,
     bulk: &Bulk,
     at: UnixMicros,
     marking: &Marking<'_>,
-) -> Result<Revoked, StoreError> {
+) -> Result<Ended, StoreError> {
+    if let Db::Postgres(conn) = db {
+        // A grant inserting a token of this user or client holds a key-share lock on
+        // their rows (its foreign keys) until it commits: waiting for it here puts its
+        // token in the scan below; one that comes after waits for this commit and
+        // finds the watermark (`status_lists::unmarked_dead`).
+        if let Some(client_ref) = bulk.client_ref() {
+            let _: Vec<i64> = clients::table
+                .filter(clients::domain_id.eq(domain_id))
+                .filter(clients::id.eq(client_ref))
+                .select(clients::id)
+                .for_update()
+                .load(&mut **conn)
+                .await?;
+        }
+        if let Some(user_ref) = bulk.user_ref() {
+            let _: Vec<i64> = users::table
+                .filter(users::domain_id.eq(domain_id))
+                .filter(users::id.eq(user_ref))
+                .select(users::id)
+                .for_update()
+                .load(&mut **conn)
+                .await?;
+        }
+    }
     let mut revoked = count_live(db, domain_id, bulk, at).await?;
+    // The same reach again, for the access tokens in a list: an index-only count stays
+    // cheap for the tokens issued before status lists and for refresh tokens.
+    let found: Vec<(Option<i64>, Option<i64>)> = on_db!(db, |conn| reached!(
+        tokens::table.select((tokens::status_list, tokens::status_idx)),
+        domain_id,
+        bulk,
+        at
+    )
+    .filter(tokens::status_list.is_not_null())
+    .load(conn)
+    .await)?;
+    let slots = status_lists::slots(found);
     on_db!(db, |conn| diesel::insert_into(revocation_watermarks::table)
         .values((
             revocation_watermarks::domain_id.eq(domain_id),
@@ -87,34 +158,22 @@ pub(super) async fn execute(
     if bulk.with_consents {
         revoked.consents = withdraw_consents(db, domain_id, bulk, at, marking).await?;
     }
-    Ok(revoked)
+    Ok(Ended { revoked, slots })
 }
 
 /// How many tokens of each kind `bulk` reaches that are live at `now`: one indexed
 /// count, by the one liveness rule.
 pub async fn count_live(db: &mut Db<'_>, domain_id: i64, bulk: &Bulk, now: UnixMicros) -> Result<Revoked, StoreError> {
-    let kinds = bulk.kinds();
-    let counts: Vec<(TokenKind, i64)> = on_db!(db, |conn| {
-        let mut query = tokens::table
+    let counts: Vec<(TokenKind, i64)> = on_db!(db, |conn| reached!(
+        tokens::table
             .group_by(tokens::kind)
-            .select((tokens::kind, diesel::dsl::count_star()))
-            .filter(tokens::domain_id.eq(domain_id))
-            .filter(liveness::live(now))
-            .into_boxed();
-        if let Some(user_ref) = bulk.user_ref() {
-            query = query.filter(tokens::user_ref.eq(user_ref));
-        }
-        if let Some(client_ref) = bulk.client_ref() {
-            query = query.filter(tokens::client_ref.eq(client_ref));
-        }
-        let by_time = tokens::issued_at.lt(bulk.issued_before).and(tokens::kind.eq_any(kinds));
-        query = if bulk.with_consents {
-            query.filter(by_time.or(tokens::consent_ref.is_not_null()))
-        } else {
-            query.filter(by_time)
-        };
-        query.load(conn).await
-    })?;
+            .select((tokens::kind, diesel::dsl::count_star())),
+        domain_id,
+        bulk,
+        now
+    )
+    .load(conn)
+    .await)?;
     let mut revoked = Revoked::default();
     for (kind, count) in counts {
         let count = usize::try_from(count).unwrap_or_default();

@@ -2,8 +2,9 @@
 //! own token (level `NONE`, or a token without family and consent), all carried out by
 //! ONE statement (a data-modifying `WITH`, atomic by itself, no `BEGIN`/`COMMIT` round
 //! trips). It is [`super::execute`] for such a batch, built from the same pieces: the
-//! marks with [`liveness::live`], the audit rows with [`super::audit_event`]. A new
-//! side effect of the pipeline is one more CTE here.
+//! marks with [`liveness::live`], the status-list bits with the statement of
+//! `status_lists::set_bits`, the audit rows with [`super::audit_event`]. A new side
+//! effect of the pipeline is one more CTE here.
 
 use std::collections::HashSet;
 
@@ -16,7 +17,7 @@ use diesel_async::RunQueryDsl;
 use super::{Reach, Revocation, Revoked, audit_event, batch_time};
 use crate::clock::UnixMicros;
 use crate::domain::audit::AuditAction;
-use crate::store::{StoreError, liveness};
+use crate::store::{StoreError, liveness, status_lists};
 
 /// Carries out `batch`, whose members all reach only their own token. What each ended
 /// is exactly what [`super::execute`] would count: its token, if live and not already
@@ -121,7 +122,18 @@ impl QueryFragment<Pg> for RevokeSingleTokens<'_> {
         out.push_sql(" AND ");
         out.push_sql(liveness::not_ended_pg_text());
         out.push_sql(
-            " RETURNING tokens.domain_id, tokens.id), \
+            " RETURNING tokens.domain_id, tokens.id, tokens.status_list, tokens.status_idx), \
+             bits AS (",
+        );
+        // `status_lists::set_bits`, over the tokens just marked.
+        out.push_sql(status_lists::SET_BITS_PG_HEAD);
+        out.push_sql(
+            "(SELECT domain_id AS d, status_list AS l, status_idx AS i FROM marked \
+             WHERE status_list IS NOT NULL) AS m",
+        );
+        out.push_sql(status_lists::SET_BITS_PG_TAIL);
+        out.push_sql(
+            " RETURNING 1), \
              logged AS (INSERT INTO audit_events (domain_id, occurred_at, action, actor, request_id, details) \
              SELECT w.domain_id, ",
         );

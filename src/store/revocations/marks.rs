@@ -2,11 +2,17 @@
 //! Only [`super::execute`] calls them; only live tokens are marked (`store::liveness`),
 //! so what comes back is exactly what the revocation ended.
 //!
-//! On PostgreSQL the rows are locked in id order first (`ORDER BY id FOR UPDATE`: a
+//! On PostgreSQL the rows are locked in id order first (`ORDER BY id FOR …`: a
 //! subquery of the token `UPDATE`, a `SELECT` before the family and consent ones):
 //! with the tables in one order and the rows of each in id order, two revocations
 //! reaching the same rows wait for each other instead of deadlocking. (SQLite has one
 //! writer; nothing to order there.)
+//!
+//! Tokens are locked `FOR NO KEY UPDATE`, what their `UPDATE` needs: a refresh inserting
+//! the children of a token (its foreign key takes a key-share lock on it) never waits
+//! for that. Families and consents are locked `FOR UPDATE`, which does wait for a grant
+//! inserting tokens under them, so that once they are marked every such token is
+//! committed and visible to the status-list step (`status_lists::unmarked_dead`).
 
 use diesel::backend::Backend;
 use diesel::pg::Pg;
@@ -73,6 +79,9 @@ pub(super) struct Marked {
     pub family: Option<i64>,
     pub consent: Option<i64>,
     pub kind: TokenKind,
+    /// Its status list and index (access tokens), whose bit the revocation sets.
+    pub status_list: Option<i64>,
+    pub status_idx: Option<i64>,
 }
 
 /// Whether the consent is active and the user's: only then may they withdraw it.
@@ -245,7 +254,7 @@ impl<const SHAPE: u8> MarkTokens<SHAPE> {
     fn walk_ast_with<'b, DB>(
         &'b self,
         mut out: AstPass<'_, 'b, DB>,
-        locked_in_order: bool,
+        postgres: bool,
         mut list: impl FnMut(&mut AstPass<'_, 'b, DB>, usize) -> QueryResult<()>,
     ) -> QueryResult<()>
     where
@@ -262,7 +271,7 @@ impl<const SHAPE: u8> MarkTokens<SHAPE> {
         out.push_bind_param::<Nullable<Text>, _>(&self.reason)?;
         out.push_sql(" WHERE domain_id = ");
         out.push_bind_param::<BigInt, _>(&self.domain_id)?;
-        if locked_in_order {
+        if postgres {
             // Inside the subquery, `tokens` (and the liveness fragment's references to
             // it) is the subquery's own row.
             out.push_sql(" AND id IN (SELECT id FROM tokens WHERE domain_id = ");
@@ -285,7 +294,7 @@ impl<const SHAPE: u8> MarkTokens<SHAPE> {
             out.push_sql("FALSE");
         }
         out.push_sql(") AND ");
-        if locked_in_order {
+        if postgres {
             // PostgreSQL: `liveness::live` in its two parts, the rest written out once
             // (diesel-async writes out the whole text of every statement per call).
             out.push_sql("expires_at > ");
@@ -295,10 +304,10 @@ impl<const SHAPE: u8> MarkTokens<SHAPE> {
         } else {
             self.live.walk_ast(out.reborrow())?;
         }
-        if locked_in_order {
-            out.push_sql(" ORDER BY id FOR UPDATE)");
+        if postgres {
+            out.push_sql(" ORDER BY id FOR NO KEY UPDATE)");
         }
-        out.push_sql(" RETURNING id, family_ref, consent_ref, kind");
+        out.push_sql(" RETURNING id, family_ref, consent_ref, kind, status_list, status_idx");
         Ok(())
     }
 }
@@ -336,5 +345,12 @@ impl<const SHAPE: u8> QueryId for MarkTokens<SHAPE> {
 impl<Conn, const SHAPE: u8> diesel::RunQueryDsl<Conn> for MarkTokens<SHAPE> {}
 
 impl<const SHAPE: u8> Query for MarkTokens<SHAPE> {
-    type SqlType = (BigInt, Nullable<BigInt>, Nullable<BigInt>, Text);
+    type SqlType = (
+        BigInt,
+        Nullable<BigInt>,
+        Nullable<BigInt>,
+        Text,
+        Nullable<BigInt>,
+        Nullable<BigInt>,
+    );
 }

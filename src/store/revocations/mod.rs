@@ -4,10 +4,11 @@
 //!
 //! `execute` is the only writer of `revoked_at` (tokens, families, consents) and of
 //! watermarks, and the one place where the side effects of a revocation are written,
-//! in this order: the marks (`marks.rs`, `bulk.rs`), then the audit event ([`record`]).
-//! A new side effect (a status-list bit, an outbox row) is one more step at the end of
-//! [`execute`], and one more CTE in the PostgreSQL fast path (`fast_path.rs`), which
-//! carries out the commonest batch in one statement built from the same pieces.
+//! in this order: the marks (`marks.rs`, `bulk.rs`), the status-list bits of the access
+//! tokens it ended (`store::status_lists`), then the audit event ([`record`]). A new
+//! side effect (an outbox row) is one more step at the end of [`execute`], and one more
+//! CTE in the PostgreSQL fast path (`fast_path.rs`), which carries out the commonest
+//! batch in one statement built from the same pieces.
 //!
 //! Rows are marked in one order on every path, tokens, then families, then consents,
 //! so concurrent revocations and refreshes take their locks in the same order (and a
@@ -28,6 +29,7 @@ pub(super) use pg_batch::run as run_pg_batch;
 pub use value::{Reach, Revocation, RevokedBy};
 
 use super::models::NewAuditEvent;
+use super::status_lists::{self, DomainSlot};
 use super::{Db, StoreError, audit};
 use crate::clock::UnixMicros;
 use crate::domain::revocation::{Reason, RevokeLevel, TokenKind};
@@ -63,8 +65,25 @@ impl Revoked {
 /// that reaches it, as if they had run one after the other. A failure fails the whole
 /// batch (the caller rolls it back and may retry the members one by one).
 pub async fn execute(db: &mut Db<'_>, batch: &[Revocation]) -> Result<Vec<Revoked>, StoreError> {
+    let (revoked, bits) = execute_leaving_bits(db, batch).await?;
+    status_lists::set_bits(db, &bits).await?;
+    Ok(revoked)
+}
+
+/// [`execute`], but the status-list bits are the caller's to set, with
+/// `status_lists::set_bits`, as the last write of its transaction. A transaction that
+/// goes on writing after a revocation (a refresh's retry inserts the new pair) does
+/// this: the chunks are rows every revocation and refresh of the domain may want, and
+/// a transaction that holds one while it waits for another row closes a cycle with one
+/// that holds that row and waits for the chunk.
+pub async fn execute_leaving_bits(
+    db: &mut Db<'_>,
+    batch: &[Revocation],
+) -> Result<(Vec<Revoked>, Vec<DomainSlot>), StoreError> {
     let at = batch_time(batch);
     let mut revoked = vec![Revoked::default(); batch.len()];
+    // The status-list bits of every access token the batch ends.
+    let mut bits: Vec<DomainSlot> = Vec::new();
 
     // Members that mark the same way share statements.
     let mut groups: BTreeMap<(i64, Marking<'_>), Vec<usize>> = BTreeMap::new();
@@ -89,20 +108,34 @@ pub async fn execute(db: &mut Db<'_>, batch: &[Revocation]) -> Result<Vec<Revoke
                         reach.consents.push(*consent);
                     }
                 }
-                Reach::Watermark(bulk) => revoked[i] = bulk::execute(db, domain_id, bulk, at, &marking).await?,
+                Reach::Watermark(bulk) => {
+                    let ended = bulk::execute(db, domain_id, bulk, at, &marking).await?;
+                    revoked[i] = ended.revoked;
+                    bits.extend(ended.slots.into_iter().map(|slot| (domain_id, slot)));
+                }
             }
         }
         reach.dedup();
         if reach.is_empty() {
             continue;
         }
-        for token in marks::mark_tokens(db, domain_id, &reach, at, &marking).await? {
-            if let Some(&first) = members.iter().find(|&&i| batch[i].reaches(&token)) {
+        let marked = marks::mark_tokens(db, domain_id, &reach, at, &marking).await?;
+        for token in &marked {
+            if let Some(&first) = members.iter().find(|&&i| batch[i].reaches(token)) {
                 revoked[first].add(token.kind);
             }
         }
+        let marked_slots = status_lists::slots(marked.iter().map(|t| (t.status_list, t.status_idx)));
+        bits.extend(marked_slots.into_iter().map(|slot| (domain_id, slot)));
         marks::mark_families(db, domain_id, &reach.families, &reach.consents, at, &marking).await?;
         let withdrawn = marks::mark_consents(db, domain_id, &reach.consents, at, &marking).await?;
+        if let Db::Postgres(_) = db {
+            // Tokens a concurrent grant put in these families or under these consents
+            // after the marking's snapshot are committed now (its foreign keys held the
+            // rows just marked) and dead through them: their bits too.
+            let late = status_lists::unmarked_dead(db, domain_id, &[], &reach.families, &reach.consents, at).await?;
+            bits.extend(late.into_iter().map(|slot| (domain_id, slot)));
+        }
         // A withdrawal is counted for the first member that reaches the consent.
         for consent in withdrawn {
             if let Some(&first) = members.iter().find(|&&i| batch[i].reaches_consent(consent)) {
@@ -111,7 +144,7 @@ pub async fn execute(db: &mut Db<'_>, batch: &[Revocation]) -> Result<Vec<Revoke
         }
     }
     record(db, batch, &revoked, at).await?;
-    Ok(revoked)
+    Ok((revoked, bits))
 }
 
 fn batch_time(batch: &[Revocation]) -> UnixMicros {
@@ -203,6 +236,8 @@ mod tests {
             family,
             consent: None,
             kind: TokenKind::Access,
+            status_list: None,
+            status_idx: None,
         }
     }
 

@@ -5,9 +5,11 @@
 
 mod views;
 
+use std::collections::BTreeMap;
+
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Binary, Text};
 use diesel_async::RunQueryDsl;
 
@@ -15,9 +17,11 @@ pub use views::{TokenView, view_by_hash, views_by_hashes};
 
 use super::models::{NewFamily, NewToken};
 use super::schema::{token_families, tokens};
-use super::{Db, StoreError, liveness};
+use super::status_lists::DomainSlot;
+use super::{Db, StoreError, liveness, status_lists};
 use crate::clock::UnixMicros;
 use crate::domain::revocation::TokenKind;
+use crate::domain::status_list::StatusSlot;
 use crate::on_db;
 use crate::security::Sha256Digest;
 
@@ -48,13 +52,30 @@ pub async fn children_of(db: &mut Db<'_>, domain_id: i64, parent: i64) -> Result
         .await)?)
 }
 
-/// Inserts a token; returns its id.
+/// Inserts a token; returns its id. An access token goes on through [`born_dead`].
 pub async fn insert(db: &mut Db<'_>, new: &NewToken<'_>) -> Result<i64, StoreError> {
     Ok(on_db!(db, |conn| diesel::insert_into(tokens::table)
         .values(new)
         .returning(tokens::id)
         .get_result(conn)
         .await)?)
+}
+
+/// The last write of a transaction that inserted access tokens: those already dead,
+/// because what they were issued under ended (a bulk revocation's watermark, their
+/// family or consent) while they were being issued, get their status-list bits now, so
+/// the list says what introspection says; with them the bits the transaction left to
+/// set (`revocations::execute_leaving_bits`).
+pub async fn born_dead(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    ids: &[i64],
+    now: UnixMicros,
+    mut pending: Vec<DomainSlot>,
+) -> Result<(), StoreError> {
+    let dead = status_lists::unmarked_dead(db, domain_id, ids, &[], &[], now).await?;
+    pending.extend(dead.into_iter().map(|slot| (domain_id, slot)));
+    status_lists::set_bits(db, &pending).await
 }
 
 /// An access token of a `client_credentials` grant, ready to store: it belongs to no
@@ -68,20 +89,27 @@ pub struct ClientToken {
     pub scopes: String,
     pub issued_at: UnixMicros,
     pub expires_at: UnixMicros,
+    pub status: StatusSlot,
 }
 
 /// Stores client tokens: on PostgreSQL in one statement whose text does not depend on
-/// their number (`unnest` of arrays, prepared once), on SQLite one cached insert each.
+/// their number (`unnest` of arrays, prepared once), on SQLite one cached insert each;
+/// then [`born_dead`] over them, per domain. Inside the caller's transaction (on
+/// PostgreSQL, the batch's).
 pub async fn insert_client_tokens(db: &mut Db<'_>, issued: &[ClientToken]) -> Result<(), StoreError> {
+    let mut inserted: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     match db {
         Db::Postgres(conn) => {
             if !issued.is_empty() {
-                ClientTokenRows::new(issued).execute(&mut **conn).await?;
+                let rows: Vec<(i64, i64)> = ClientTokenRows::new(issued).get_results(&mut **conn).await?;
+                for (domain_id, id) in rows {
+                    inserted.entry(domain_id).or_default().push(id);
+                }
             }
         }
         Db::Sqlite(_) => {
             for token in issued {
-                insert(
+                let id = insert(
                     db,
                     &NewToken {
                         domain_id: token.domain_id,
@@ -96,11 +124,18 @@ pub async fn insert_client_tokens(db: &mut Db<'_>, issued: &[ClientToken]) -> Re
                         scopes: &token.scopes,
                         issued_at: token.issued_at,
                         expires_at: token.expires_at,
+                        status_list: Some(token.status.list),
+                        status_idx: Some(token.status.idx),
                     },
                 )
                 .await?;
+                inserted.entry(token.domain_id).or_default().push(id);
             }
         }
+    }
+    let now = issued.iter().map(|t| t.issued_at).max().unwrap_or_default();
+    for (domain_id, ids) in inserted {
+        born_dead(db, domain_id, &ids, now, Vec::new()).await?;
     }
     Ok(())
 }
@@ -114,6 +149,8 @@ struct ClientTokenRows<'a> {
     scopes: Vec<&'a str>,
     issued_at: Vec<i64>,
     expires_at: Vec<i64>,
+    status_lists: Vec<i64>,
+    status_indices: Vec<i64>,
 }
 
 impl<'a> ClientTokenRows<'a> {
@@ -126,6 +163,8 @@ impl<'a> ClientTokenRows<'a> {
             scopes: issued.iter().map(|t| t.scopes.as_str()).collect(),
             issued_at: issued.iter().map(|t| t.issued_at).collect(),
             expires_at: issued.iter().map(|t| t.expires_at).collect(),
+            status_lists: issued.iter().map(|t| t.status.list).collect(),
+            status_indices: issued.iter().map(|t| t.status.idx).collect(),
         }
     }
 }
@@ -133,8 +172,10 @@ impl<'a> ClientTokenRows<'a> {
 impl QueryFragment<Pg> for ClientTokenRows<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(
-            "INSERT INTO tokens (domain_id, kind, token_hash, jti, client_ref, scopes, issued_at, expires_at) \
-             SELECT domain_id, 'access', token_hash, jti, client_ref, scopes, issued_at, expires_at FROM unnest(",
+            "INSERT INTO tokens (domain_id, kind, token_hash, jti, client_ref, scopes, issued_at, expires_at, \
+             status_list, status_idx) \
+             SELECT domain_id, 'access', token_hash, jti, client_ref, scopes, issued_at, expires_at, \
+             status_list, status_idx FROM unnest(",
         );
         crate::store::push_binds!(
             out,
@@ -145,8 +186,13 @@ impl QueryFragment<Pg> for ClientTokenRows<'_> {
             Array<Text> => &self.scopes,
             Array<BigInt> => &self.issued_at,
             Array<BigInt> => &self.expires_at,
+            Array<BigInt> => &self.status_lists,
+            Array<BigInt> => &self.status_indices,
         );
-        out.push_sql(") AS t (domain_id, token_hash, jti, client_ref, scopes, issued_at, expires_at)");
+        out.push_sql(
+            ") AS t (domain_id, token_hash, jti, client_ref, scopes, issued_at, expires_at, status_list, status_idx) \
+             RETURNING domain_id, id",
+        );
         Ok(())
     }
 }
@@ -155,6 +201,10 @@ impl QueryId for ClientTokenRows<'_> {
     type QueryId = ();
     // Cached by its text, which does not depend on the number of rows.
     const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for ClientTokenRows<'_> {
+    type SqlType = (BigInt, BigInt);
 }
 
 /// Marks a refresh token as replaced, if it is still live and no one else did first.
