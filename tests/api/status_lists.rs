@@ -566,3 +566,91 @@ mod rollover {
         a_full_list_opens_the_next(app).await;
     }
 }
+
+/// A token whose issuance overlapped a bulk revocation that covers it (issued before
+/// the watermark, stored after it) is born dead: its bit is set by its own insert.
+mod born_dead {
+    use revokd::domain::status_list::StatusSlot;
+    use revokd::security::Sha256Digest;
+    use revokd::store::status_lists::reserve_range;
+    use revokd::store::tokens::{ClientToken, insert_client_tokens};
+
+    use super::*;
+
+    async fn a_token_issued_under_a_watermark_is_invalid_at_once(app: TestApp) {
+        let domain = app.create_domain().await;
+        let web = app
+            .create_client(&domain, json!({"client_id":"web","grant_types":["client_credentials"]}))
+            .await;
+        let issued = app.token(&domain, &web, &[("grant_type", "client_credentials")]).await;
+        let uri = slot(issued.body["access_token"].as_str().unwrap()).uri;
+        let before_the_watermark = app.clock.now() - 1_000_000;
+        let answer = app
+            .admin_post(
+                &format!("/admin/v1/domains/{domain}/revocations"),
+                json!({"client_id":"web"}),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+
+        // Two tokens stored now, as a slow issuance would: one issued before the
+        // watermark, one after.
+        let name = domain.clone();
+        let after_the_watermark = app.clock.now() + 1_000_000;
+        let stored: Vec<StatusSlot> = app
+            .store
+            .write(move |mut db| {
+                Box::pin(async move {
+                    let (domain_row, client_row) = revokd::store::clients::find_with_domain(&mut db, &name, "web")
+                        .await?
+                        .unwrap();
+                    let range = reserve_range(&mut db, domain_row.id, 0).await?;
+                    let mut slots = Vec::new();
+                    let mut tokens = Vec::new();
+                    for (n, issued_at) in [before_the_watermark, after_the_watermark].into_iter().enumerate() {
+                        let status = StatusSlot {
+                            list: range.list,
+                            idx: range.start + n as i64,
+                        };
+                        slots.push(status);
+                        tokens.push(ClientToken {
+                            domain_id: domain_row.id,
+                            client_ref: client_row.id,
+                            token_hash: Sha256Digest::of(format!("{name}-late-{n}").as_bytes()),
+                            jti: format!("late-{n}"),
+                            scopes: String::new(),
+                            issued_at,
+                            expires_at: issued_at + 3_600_000_000,
+                            status,
+                        });
+                    }
+                    insert_client_tokens(&mut db, &tokens).await?;
+                    Ok(slots)
+                })
+            })
+            .await
+            .unwrap();
+        let list = fetch(&app, &domain, &uri).await;
+        assert!(
+            list.is_invalid(stored[0].idx as u64),
+            "born under the watermark: INVALID"
+        );
+        assert!(!list.is_invalid(stored[1].idx as u64), "issued after it: VALID");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await else {
+            return;
+        };
+        a_token_issued_under_a_watermark_is_invalid_at_once(app).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await else {
+            return;
+        };
+        a_token_issued_under_a_watermark_is_invalid_at_once(app).await;
+    }
+}
