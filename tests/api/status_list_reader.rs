@@ -114,18 +114,35 @@ pub async fn invalid_by_reader(server: &Server, domain: &str, tokens: &[&str]) -
     invalid
 }
 
-/// The stock client's `check.mjs`, when installed; under `CI=true` it must be.
+/// The stock client's `check.mjs`: the one `REVOKD_STATUS_LIST_CLIENT` names, or else
+/// installed now by `.ci/status-list-client` (npm, into `~/.cache`, once per machine).
+/// `None` when neither works (no npm, no registry), said on stderr; under `CI=true` that
+/// fails the test instead.
 pub fn stock_client() -> Option<String> {
-    match std::env::var("REVOKD_STATUS_LIST_CLIENT") {
-        Ok(path) if std::path::Path::new(&path).is_file() => Some(path),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("REVOKD_STATUS_LIST_CLIENT must name the installed check.mjs (run .ci/status-list-client)")
+    static CLIENT: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    let found = CLIENT.get_or_init(|| {
+        if let Ok(path) = std::env::var("REVOKD_STATUS_LIST_CLIENT") {
+            return if std::path::Path::new(&path).is_file() {
+                Ok(path)
+            } else {
+                Err(format!("REVOKD_STATUS_LIST_CLIENT={path} is not a file"))
+            };
         }
-        _ => {
-            eprintln!(
-                "skipping the stock status list client: REVOKD_STATUS_LIST_CLIENT is not set \
-                 (export REVOKD_STATUS_LIST_CLIENT=\"$(.ci/status-list-client)\" to run it)"
-            );
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/status-list-client");
+        match std::process::Command::new(script).output() {
+            Ok(out) if out.status.success() => Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned()),
+            Ok(out) => Err(format!(
+                "{script} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )),
+            Err(e) => Err(format!("cannot run {script}: {e}")),
+        }
+    });
+    match found {
+        Ok(path) => Some(path.clone()),
+        Err(why) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("the stock status list client: {why}"),
+        Err(why) => {
+            eprintln!("skipping the stock status list client: {why}");
             None
         }
     }
