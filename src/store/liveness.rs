@@ -81,6 +81,19 @@ pub fn not_ended_pg_text() -> &'static str {
     })
 }
 
+/// [`live`] for a hand-written PostgreSQL statement on `tokens` (unqualified or the
+/// table's own name): the expiry bound to `at`, the rest as the text written out once.
+pub fn push_live_pg<'b>(
+    out: &mut diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    at: &'b UnixMicros,
+) -> QueryResult<()> {
+    out.push_sql("tokens.expires_at > ");
+    out.push_bind_param::<diesel::sql_types::BigInt, _>(at)?;
+    out.push_sql(" AND ");
+    out.push_sql(not_ended_pg_text());
+    Ok(())
+}
+
 /// `tokens` with its family and consent (if any) joined in, for [`facts`].
 #[diesel::dsl::auto_type]
 pub fn with_family_and_consent() -> _ {

@@ -114,13 +114,9 @@ impl QueryFragment<Pg> for RevokeSingleTokens<'_> {
         out.push_bind_param::<BigInt, _>(&self.at)?;
         out.push_sql(
             ", revoked_by = wanted.revoked_by, revoked_reason = wanted.reason FROM wanted \
-             WHERE tokens.domain_id = wanted.domain_id AND tokens.id = wanted.id AND tokens.expires_at > ",
+             WHERE tokens.domain_id = wanted.domain_id AND tokens.id = wanted.id AND ",
         );
-        // `liveness::live`, in its two parts: the expiry against the batch's time, and
-        // the rest as text written out once.
-        out.push_bind_param::<BigInt, _>(&self.at)?;
-        out.push_sql(" AND ");
-        out.push_sql(liveness::not_ended_pg_text());
+        liveness::push_live_pg(&mut out, &self.at)?;
         out.push_sql(
             " RETURNING tokens.domain_id, tokens.id, tokens.status_list, tokens.status_idx), \
              bits AS (",

@@ -250,18 +250,19 @@ impl<const SHAPE: u8> MarkTokens<SHAPE> {
         }
     }
 
-    /// Everything but the id lists, which each backend spells its own way.
+    /// Everything but the id lists and the liveness rule, which each backend spells its
+    /// own way.
     fn walk_ast_with<'b, DB>(
         &'b self,
         mut out: AstPass<'_, 'b, DB>,
         postgres: bool,
         mut list: impl FnMut(&mut AstPass<'_, 'b, DB>, usize) -> QueryResult<()>,
+        live: impl FnOnce(&mut AstPass<'_, 'b, DB>) -> QueryResult<()>,
     ) -> QueryResult<()>
     where
         DB: Backend,
         i64: ToSql<BigInt, DB>,
         str: ToSql<Text, DB>,
-        liveness::live: QueryFragment<DB>,
     {
         out.push_sql("UPDATE tokens SET revoked_at = ");
         out.push_bind_param::<BigInt, _>(&self.at)?;
@@ -294,16 +295,7 @@ impl<const SHAPE: u8> MarkTokens<SHAPE> {
             out.push_sql("FALSE");
         }
         out.push_sql(") AND ");
-        if postgres {
-            // PostgreSQL: `liveness::live` in its two parts, the rest written out once
-            // (diesel-async writes out the whole text of every statement per call).
-            out.push_sql("expires_at > ");
-            out.push_bind_param::<BigInt, _>(&self.at)?;
-            out.push_sql(" AND ");
-            out.push_sql(liveness::not_ended_pg_text());
-        } else {
-            self.live.walk_ast(out.reborrow())?;
-        }
+        live(&mut out)?;
         if postgres {
             out.push_sql(" ORDER BY id FOR NO KEY UPDATE)");
         }
@@ -314,23 +306,34 @@ impl<const SHAPE: u8> MarkTokens<SHAPE> {
 
 impl<const SHAPE: u8> QueryFragment<Sqlite> for MarkTokens<SHAPE> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        self.walk_ast_with(out, false, |out, index| {
-            out.push_sql(" IN (SELECT value FROM json_each(");
-            out.push_bind_param::<Text, _>(self.json[index].as_str())?;
-            out.push_sql("))");
-            Ok(())
-        })
+        self.walk_ast_with(
+            out,
+            false,
+            |out, index| {
+                out.push_sql(" IN (SELECT value FROM json_each(");
+                out.push_bind_param::<Text, _>(self.json[index].as_str())?;
+                out.push_sql("))");
+                Ok(())
+            },
+            |out| self.live.walk_ast(out.reborrow()),
+        )
     }
 }
 
 impl<const SHAPE: u8> QueryFragment<Pg> for MarkTokens<SHAPE> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        self.walk_ast_with(out, true, |out, index| {
-            out.push_sql(" = ANY(");
-            out.push_bind_param::<Array<BigInt>, _>(&self.lists[index])?;
-            out.push_sql(")");
-            Ok(())
-        })
+        self.walk_ast_with(
+            out,
+            true,
+            |out, index| {
+                out.push_sql(" = ANY(");
+                out.push_bind_param::<Array<BigInt>, _>(&self.lists[index])?;
+                out.push_sql(")");
+                Ok(())
+            },
+            // Written out once (diesel-async writes out every statement's text per call).
+            |out| liveness::push_live_pg(out, &self.at),
+        )
     }
 }
 
