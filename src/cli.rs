@@ -41,6 +41,10 @@ pub enum Command {
     /// Issue tokens, for trying the service out.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Exit 0 when this instance answers `GET /healthz` with 200 on `REVOKD_LISTEN`
+    /// (loopback when it listens on every address), 1 otherwise: a container
+    /// `HEALTHCHECK` needs no other program in the image. Plain HTTP only.
+    Healthcheck,
     /// Apply pending migrations (or revert them all).
     Migrate {
         /// Revert every migration: drops all of revokd's tables and data.
@@ -119,6 +123,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(settings.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
+        Command::Healthcheck => healthcheck(&settings).await,
         Command::Migrate { revert_all } => migrate(&settings, revert_all).await,
         Command::Domain(DomainCommand::Create {
             name,
@@ -170,6 +175,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// `revokd serve`.
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     Application::build(settings).await?.run_until_stopped().await?;
+    Ok(())
+}
+
+/// `revokd healthcheck`: one `GET /healthz`, three seconds at most.
+async fn healthcheck(settings: &Settings) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if settings.tls.is_some() {
+        bail!("REVOKD_TLS_CERT is set: probe https://…/healthz from outside instead");
+    }
+    let mut address = settings.listen;
+    if address.ip().is_unspecified() {
+        address.set_ip(match address {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        std::io::Result::Ok(head)
+    };
+    let head = tokio::time::timeout(std::time::Duration::from_secs(3), probe)
+        .await
+        .with_context(|| format!("no answer from {address} within 3 s"))?
+        .with_context(|| format!("cannot reach {address}"))?;
+    if &head[9..12] != b"200" {
+        bail!("{address} answered {}", String::from_utf8_lossy(&head));
+    }
     Ok(())
 }
 

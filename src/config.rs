@@ -76,6 +76,26 @@ pub struct ConfigError {
 }
 
 impl Settings {
+    /// Every variable [`Settings::from_lookup`] reads, in the order the README's
+    /// settings table lists them (`tests/api/deployment.rs` holds the table, the compose
+    /// file and this list to each other).
+    pub const VARIABLES: &[&str] = &[
+        "REVOKD_LISTEN",
+        "DATABASE_URL",
+        "REVOKD_ADMIN_TOKEN",
+        "REVOKD_PUBLIC_URL",
+        "REVOKD_TRUSTED_PROXIES",
+        "REVOKD_REQUIRE_HTTPS",
+        "REVOKD_REQUIRE_POST",
+        "REVOKD_TLS_CERT",
+        "REVOKD_TLS_KEY",
+        "REVOKD_LOG_FORMAT",
+        "REVOKD_DB_POOL_SIZE",
+        "REVOKD_DB_WAIT_TIMEOUT_MS",
+        "REVOKD_WORKERS",
+        "REVOKD_AUTH_FAILURES_PER_MINUTE",
+    ];
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -264,6 +284,18 @@ mod tests {
         assert_eq!(e.variable, "REVOKD_AUTH_FAILURES_PER_MINUTE");
         let e = settings(&[("REVOKD_DB_POOL_SIZE", "0")]).unwrap_err();
         assert_eq!(e.variable, "REVOKD_DB_POOL_SIZE");
+    }
+
+    #[test]
+    fn variables_lists_exactly_what_is_read() {
+        let asked = std::sync::Mutex::new(std::collections::BTreeSet::new());
+        Settings::from_lookup(|name| {
+            asked.lock().unwrap().insert(name.to_owned());
+            None
+        })
+        .unwrap();
+        let listed: std::collections::BTreeSet<String> = Settings::VARIABLES.iter().map(|v| v.to_string()).collect();
+        assert_eq!(asked.into_inner().unwrap(), listed);
     }
 
     #[test]
