@@ -229,6 +229,13 @@ impl ResponseError for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
+        // What reaches a client is what operators alert on (`revokd_store_errors_total`).
+        crate::store::metrics::error(match &error {
+            StoreError::Unavailable(_) => 0,
+            StoreError::Contention(_) => 1,
+            StoreError::Internal(_) => 2,
+            StoreError::Conflict | StoreError::NotFound => usize::MAX,
+        });
         match error {
             StoreError::Unavailable(cause) | StoreError::Contention(cause) => Self::Unavailable(cause),
             StoreError::Conflict => Self::Conflict("already exists".into()),

@@ -7,6 +7,8 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::store::metrics::{self as store_metrics, PoolUsage};
+
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -66,8 +68,9 @@ impl Metrics {
         }
     }
 
-    pub fn render(&self, store_ready: bool) -> String {
+    pub fn render(&self, store_ready: bool, pool: PoolUsage) -> String {
         let mut out = String::new();
+        render_store(&mut out, pool);
         let _ = writeln!(
             out,
             "# HELP revokd_up Whether the store answered the last readiness probe."
@@ -140,6 +143,41 @@ impl Metrics {
     }
 }
 
+/// The store's counters (`store::metrics`) and its pool's connections.
+fn render_store(out: &mut String, pool: PoolUsage) {
+    let _ = writeln!(
+        out,
+        "# HELP revokd_revocations_total Revocations carried out, every way of revoking (refresh-token reuse as RELATED_TOKENS), by level (BULK: by watermark) and outcome."
+    );
+    let _ = writeln!(out, "# TYPE revokd_revocations_total counter");
+    for (level, outcome, count) in store_metrics::revocations() {
+        let _ = writeln!(
+            out,
+            "revokd_revocations_total{{level=\"{level}\",outcome=\"{outcome}\"}} {count}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP revokd_store_errors_total Requests the store failed, by kind (answered 503, or 500 for internal)."
+    );
+    let _ = writeln!(out, "# TYPE revokd_store_errors_total counter");
+    for (kind, count) in store_metrics::errors() {
+        let _ = writeln!(out, "revokd_store_errors_total{{kind=\"{kind}\"}} {count}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP revokd_db_pool_connections Connections of the store's pool (SQLite: its readers), by state; max is the configured size."
+    );
+    let _ = writeln!(out, "# TYPE revokd_db_pool_connections gauge");
+    for (state, value) in [
+        ("in_use", pool.open.saturating_sub(pool.idle)),
+        ("idle", pool.idle),
+        ("max", pool.max),
+    ] {
+        let _ = writeln!(out, "revokd_db_pool_connections{{state=\"{state}\"}} {value}");
+    }
+}
+
 fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
@@ -153,7 +191,17 @@ mod tests {
         let metrics = Metrics::new("sqlite");
         metrics.observe("GET", "/healthz", 200, Duration::from_micros(300));
         metrics.observe("GET", "/healthz", 200, Duration::from_millis(20));
-        let text = metrics.render(true);
+        let text = metrics.render(
+            true,
+            PoolUsage {
+                open: 3,
+                idle: 1,
+                max: 16,
+            },
+        );
+        assert!(text.contains("revokd_db_pool_connections{state=\"in_use\"} 2"));
+        assert!(text.contains("revokd_revocations_total{level=\"BULK\",outcome=\"failed\"}"));
+        assert!(text.contains("revokd_store_errors_total{kind=\"contention\"}"));
         assert!(text.contains("revokd_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"));
         assert!(text.contains(
             "revokd_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"0.0005\"} 1"

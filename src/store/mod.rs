@@ -15,6 +15,7 @@ pub mod domains;
 mod error;
 pub mod keys;
 pub mod liveness;
+pub mod metrics;
 pub mod migrations;
 pub mod models;
 mod pool;
@@ -162,7 +163,15 @@ impl Store {
     /// Carries out a revocation through the one pipeline (`revocations`); `Ok` only
     /// once it is durable. Batched with the revocations of concurrent requests.
     pub async fn revoke(&self, revocation: revocations::Revocation) -> Result<revocations::Revoked, StoreError> {
-        self.inner.revoke(revocation).await
+        let level = revocation.level;
+        let result = self.inner.revoke(revocation).await;
+        metrics::revocation(level, result.as_ref().ok().map(|r| r.ended_anything()));
+        result
+    }
+
+    /// The connections of the pool (PostgreSQL) or of the readers (SQLite).
+    pub fn pool_usage(&self) -> metrics::PoolUsage {
+        self.inner.pool_usage()
     }
 
     /// Stores a `client_credentials` access token; `Ok` only once it is durable.

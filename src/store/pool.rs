@@ -98,6 +98,18 @@ impl Pools {
         }
     }
 
+    pub(super) fn pool_usage(&self) -> super::metrics::PoolUsage {
+        let status = match self {
+            Self::Postgres { pool, .. } => pool.status(),
+            Self::Sqlite { readers, .. } => readers.status(),
+        };
+        super::metrics::PoolUsage {
+            open: status.size,
+            idle: status.available,
+            max: status.max_size,
+        }
+    }
+
     pub(super) fn backend(&self) -> Backend {
         match self {
             Self::Postgres { .. } => Backend::Postgres,

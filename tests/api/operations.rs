@@ -23,6 +23,56 @@ crate::both_backends! {
         assert!(metrics.text.contains("revokd_http_request_duration_seconds_bucket"));
     }
 
+    async fn store_metrics_count_revocations_and_pool_connections(app) {
+        let domain = app.create_domain().await;
+        let web = app.create_client(&domain, serde_json::json!({"client_id":"web","grant_types":["client_credentials"]})).await;
+        let count = |text: &str, series: &str| -> u64 {
+            text.lines()
+                .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+                .unwrap_or_else(|| panic!("no {series} in /metrics"))
+        };
+        let series = "revokd_revocations_total{level=\"NONE\",outcome=\"revoked\"}";
+        let before = count(&app.get("/metrics").await.text, series);
+        let token = app.token(&domain, &web, &[("grant_type", "client_credentials")]).await.body["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(app.revoke(&domain, &web, &[("token", &token), ("revoke_level", "NONE")]).await.status, 200);
+        let metrics = app.get("/metrics").await.text;
+        // Other tests of this process revoke too: at least this one was counted.
+        assert!(count(&metrics, series) > before);
+        assert!(count(&metrics, "revokd_db_pool_connections{state=\"max\"}") >= 1);
+        count(&metrics, "revokd_store_errors_total{kind=\"unavailable\"}");
+    }
+
+    async fn the_grafana_dashboard_names_only_metrics_that_exist(app) {
+        app.get("/healthz").await;
+        let exported: std::collections::BTreeSet<String> = app
+            .get("/metrics")
+            .await
+            .text
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.split(['{', ' ']).next().map(str::to_owned))
+            .collect();
+        let dashboard: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/grafana/revokd.json")).unwrap(),
+        )
+        .unwrap();
+        let mut named = std::collections::BTreeSet::new();
+        for panel in dashboard["panels"].as_array().unwrap() {
+            for target in panel["targets"].as_array().unwrap() {
+                let expr = target["expr"].as_str().unwrap();
+                let mut rest = expr;
+                while let Some(start) = rest.find("revokd_") {
+                    let name: String = rest[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                    rest = &rest[start + name.len()..];
+                    named.insert(name);
+                }
+            }
+        }
+        assert!(named.len() >= 6, "{named:?}");
+        let missing: Vec<&String> = named.difference(&exported).collect();
+        assert!(missing.is_empty(), "the dashboard names metrics /metrics does not have: {missing:?}");
+    }
+
     async fn openapi_json_serves_the_committed_document(app) {
         let served = app.get("/openapi.json").await;
         assert_eq!(served.status, 200);

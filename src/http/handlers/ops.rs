@@ -50,7 +50,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let ready = state.store.ping().await.is_ok();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(ready))
+        .body(state.metrics.render(ready, state.store.pool_usage()))
 }
 
 /// This API's OpenAPI document (the same as `openapi/openapi.json`).

@@ -6,7 +6,7 @@
 
 use super::{AccessSubject, IssuedTokens, Lineage, PairTtls, TokenService, mint_access, require_grant};
 use crate::clock::{MICROS_PER_SEC, UnixMicros};
-use crate::domain::revocation::TokenKind;
+use crate::domain::revocation::{RevokeLevel, TokenKind};
 use crate::domain::{GrantType, Scopes};
 use crate::oauth::{AuthenticatedClient, OAuthError};
 use crate::store::liveness::Facts;
@@ -18,9 +18,15 @@ use crate::tokens::PlainToken;
 
 /// How a refresh ended, decided inside its transaction.
 enum Refresh {
-    Issued { jwt: String, scopes: Scopes },
+    Issued {
+        jwt: String,
+        scopes: Scopes,
+    },
     Refused(&'static str),
-    Reused,
+    /// A rotated refresh token came back; `ended`: its family still had live tokens.
+    Reused {
+        ended: bool,
+    },
     BadScope(String),
 }
 
@@ -162,9 +168,12 @@ impl TokenService {
                 scope: scopes,
             }),
             Refresh::Refused(why) => Err(OAuthError::InvalidGrant(why.into())),
-            Refresh::Reused => Err(OAuthError::InvalidGrant(
-                "the refresh token was already used; every token of its grant is now revoked".into(),
-            )),
+            Refresh::Reused { ended } => {
+                crate::store::metrics::revocation(Some(RevokeLevel::RelatedTokens), Some(ended));
+                Err(OAuthError::InvalidGrant(
+                    "the refresh token was already used; every token of its grant is now revoked".into(),
+                ))
+            }
             Refresh::BadScope(scope) => Err(OAuthError::InvalidScope(format!(
                 "scope {scope} was not granted to this refresh token"
             ))),
@@ -222,11 +231,13 @@ async fn reuse(
     request_id: Option<String>,
     mut pending: Vec<DomainSlot>,
 ) -> Result<Refresh, StoreError> {
+    let mut ended = false;
     if let Some(family) = token.family_ref {
         let reuse = Revocation::reuse(token.domain_id, family, request_id, now);
-        let (_, bits) = revocations::execute_leaving_bits(db, &[reuse]).await?;
+        let (revoked, bits) = revocations::execute_leaving_bits(db, &[reuse]).await?;
+        ended = revoked.iter().any(|r| r.ended_anything());
         pending.extend(bits);
     }
     status_lists::set_bits(db, &pending).await?;
-    Ok(Refresh::Reused)
+    Ok(Refresh::Reused { ended })
 }

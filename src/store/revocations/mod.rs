@@ -52,6 +52,11 @@ impl Revoked {
         self.access + self.refresh
     }
 
+    /// Whether it ended a token or withdrew a consent.
+    pub fn ended_anything(self) -> bool {
+        self.total() > 0 || self.consents > 0
+    }
+
     fn add(&mut self, kind: TokenKind) {
         match kind {
             TokenKind::Access => self.access += 1,
