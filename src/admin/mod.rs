@@ -9,11 +9,14 @@ mod audit;
 mod bulk;
 mod clients;
 mod domains;
+mod status;
+mod tokens;
 mod users;
 mod views;
 
 pub use audit::MAX_AUDIT_LIMIT;
 pub use bulk::BulkSpec;
+pub use status::{DomainStatus, Status};
 pub use views::{AuditEvent, Client, CreatedClient, Domain, User};
 
 use futures_util::future::BoxFuture;

@@ -53,6 +53,37 @@ pub async fn run(url: &DatabaseUrl, direction: Direction) -> Result<Vec<String>,
     .map_err(|e| StoreError::Internal(format!("migration task failed: {e}")))?
 }
 
+/// The versions applied to the database and those this binary would apply, without
+/// applying any (`revokd status`).
+pub async fn status(url: &DatabaseUrl) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    let url = url.clone();
+    tokio::task::spawn_blocking(move || match url {
+        DatabaseUrl::Sqlite(path) => {
+            let mut conn = sqlite::open_writer(&path)?;
+            versions(&mut conn, SQLITE)
+        }
+        DatabaseUrl::Postgres(url) => {
+            let mut conn: AsyncConnectionWrapper<AsyncPgConnection> = diesel::Connection::establish(url.as_str())?;
+            versions(&mut conn, POSTGRES)
+        }
+    })
+    .await
+    .map_err(|e| StoreError::Internal(format!("migration task failed: {e}")))?
+}
+
+fn versions<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<(Vec<String>, Vec<String>), StoreError>
+where
+    C: MigrationHarness<C::Backend> + diesel::Connection,
+{
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Unavailable(format!("migrations: {e}"));
+    let applied = conn.applied_migrations().map_err(failed)?;
+    let pending = conn.pending_migrations(migrations).map_err(failed)?;
+    Ok((
+        applied.iter().map(ToString::to_string).collect(),
+        pending.iter().map(|m| m.name().version().to_string()).collect(),
+    ))
+}
+
 fn apply<C>(conn: &mut C, migrations: EmbeddedMigrations, direction: Direction) -> Result<Vec<String>, StoreError>
 where
     C: MigrationHarness<C::Backend> + diesel::Connection,

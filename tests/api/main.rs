@@ -8,6 +8,7 @@ mod admin_users;
 mod audit;
 mod batching;
 mod brute_force;
+mod cli;
 mod bulk;
 mod consents;
 mod crash;

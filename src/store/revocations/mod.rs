@@ -32,7 +32,7 @@ use super::models::NewAuditEvent;
 use super::status_lists::{self, DomainSlot};
 use super::{Db, StoreError, audit};
 use crate::clock::UnixMicros;
-use crate::domain::revocation::{Reason, RevokeLevel, TokenKind};
+use crate::domain::revocation::{Plan, Reason, RevokeLevel, TokenKind};
 use marks::{Marking, TokenReach};
 
 /// What one revocation ended.
@@ -152,6 +152,51 @@ pub async fn execute_leaving_bits(
     Ok((revoked, bits))
 }
 
+/// What revoking `plan` would end now: its live tokens by kind, and its consent if
+/// active (a dry run; the revocation itself counts as it marks).
+pub async fn count_live_in_plan(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    plan: &Plan,
+    now: UnixMicros,
+) -> Result<Revoked, StoreError> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+
+    use super::liveness;
+    use super::schema::{consents, tokens};
+
+    let family = plan.family.unwrap_or(-1);
+    let consent = plan.consent.unwrap_or(-1);
+    let kinds: Vec<TokenKind> = crate::on_db!(db, |conn| tokens::table
+        .filter(tokens::domain_id.eq(domain_id))
+        .filter(
+            tokens::id
+                .eq(plan.token)
+                .or(tokens::family_ref.eq(family).assume_not_null())
+                .or(tokens::consent_ref.eq(consent).assume_not_null())
+        )
+        .filter(liveness::live(now))
+        .select(tokens::kind)
+        .load(conn)
+        .await)?;
+    let mut revoked = Revoked::default();
+    for kind in kinds {
+        revoked.add(kind);
+    }
+    if plan.consent.is_some() {
+        let active: i64 = crate::on_db!(db, |conn| consents::table
+            .filter(consents::domain_id.eq(domain_id))
+            .filter(consents::id.eq(consent))
+            .filter(consents::revoked_at.is_null())
+            .count()
+            .get_result(conn)
+            .await)?;
+        revoked.consents = usize::try_from(active).unwrap_or_default();
+    }
+    Ok(revoked)
+}
+
 fn batch_time(batch: &[Revocation]) -> UnixMicros {
     batch.iter().map(|r| r.at).max().unwrap_or_default()
 }
@@ -214,7 +259,6 @@ fn details(revocation: &Revocation, revoked: Revoked) -> String {
 mod tests {
     use super::marks::Marked;
     use super::*;
-    use crate::domain::revocation::Plan;
 
     fn by_client(token: i64, family: Option<i64>) -> Revocation {
         Revocation {
