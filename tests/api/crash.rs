@@ -4,7 +4,6 @@
 //! store. Every acknowledged revocation holds; nothing that was not asked changed.
 
 use std::collections::BTreeSet;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -15,69 +14,15 @@ use revokd::store::DatabaseUrl;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use crate::helpers::{ADMIN_TOKEN, Server, fresh_sqlite, shared_postgres, unique};
+use crate::helpers::{fresh_sqlite, shared_postgres, unique};
+use crate::process::{Process, free_port};
 
 const CONNECTIONS: usize = 16;
 const ACKNOWLEDGED_BEFORE_KILL: usize = 1000;
 
-/// The revokd binary on `database`, serving on a port of its own.
-struct Process {
-    child: Child,
-    server: Server,
-}
-
-impl Process {
-    async fn start(database: &DatabaseUrl, port: u16) -> Self {
-        let url = match database {
-            DatabaseUrl::Sqlite(path) | DatabaseUrl::Postgres(path) => path.clone(),
-        };
-        // Killed and waited for on drop, also when a test fails half-way.
-        let process = Self {
-            child: Command::new(env!("CARGO_BIN_EXE_revokd"))
-                .arg("serve")
-                .env("DATABASE_URL", url)
-                .env("REVOKD_LISTEN", format!("127.0.0.1:{port}"))
-                .env("REVOKD_ADMIN_TOKEN", ADMIN_TOKEN)
-                .env("REVOKD_AUTH_FAILURES_PER_MINUTE", "0")
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("revokd starts"),
-            server: Server::on_port(port),
-        };
-        for _ in 0..200 {
-            let ready = process.server.http.get(process.server.url("/readyz")).send().await;
-            if ready.is_ok_and(|r| r.status() == 200) {
-                return process;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("revokd did not become ready on port {port}");
-    }
-
-    /// SIGKILL: no drain, no shutdown hook.
-    fn kill(self) {}
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Runs `calls` with at most 16 in flight (each is a connection), in order.
 async fn bounded<T>(calls: impl IntoIterator<Item = impl Future<Output = T>>) -> Vec<T> {
     stream::iter(calls).buffered(CONNECTIONS).collect().await
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// What one revocation asks and which tokens it must kill.
