@@ -76,9 +76,9 @@ pub struct ConfigError {
 }
 
 impl Settings {
-    /// Every variable [`Settings::from_lookup`] reads, in the order the README's
-    /// settings table lists them (`tests/api/deployment.rs` holds the table, the compose
-    /// file and this list to each other).
+    /// Every variable [`Settings::from_lookup`] reads (a unit test below holds the two
+    /// together; `tests/api/operations.rs` holds the README's settings table to it, and
+    /// `tests/api/deployment.rs` the compose file).
     pub const VARIABLES: &[&str] = &[
         "REVOKD_LISTEN",
         "DATABASE_URL",

@@ -91,3 +91,29 @@ crate::both_backends! {
         assert_eq!(echoed.headers()["x-request-id"], "abc-42");
     }
 }
+
+#[test]
+fn the_readme_settings_table_lists_every_setting() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table: Vec<&str> = readme
+        .split("## Configuration")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    for variable in revokd::config::Settings::VARIABLES.iter().chain(&["RUST_LOG"]) {
+        assert!(
+            table.iter().any(|row| row.contains(&format!("`{variable}`"))),
+            "README's settings table has no row for {variable}"
+        );
+    }
+    for row in table.iter().skip(2) {
+        assert_eq!(
+            row.matches(" | ").count(),
+            3,
+            "every row says default, meaning and production: {row}"
+        );
+    }
+}
