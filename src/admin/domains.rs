@@ -37,6 +37,7 @@ impl Admin {
                             updated_at: now,
                             refresh_token_grace_secs: settings.refresh_token_grace_secs,
                             status_list_ttl_secs: settings.status_list_ttl_secs,
+                            revoke_on_password_change: settings.revoke_on_password_change,
                         },
                     )
                     .await?;
@@ -99,6 +100,7 @@ impl Admin {
                         refresh_token_ttl_secs: patch.refresh_token_ttl_secs,
                         refresh_token_grace_secs: patch.refresh_token_grace_secs,
                         status_list_ttl_secs: patch.status_list_ttl_secs,
+                        revoke_on_password_change: patch.revoke_on_password_change,
                         public_clients_can_revoke: patch.public_clients_can_revoke,
                         updated_at: now,
                     };

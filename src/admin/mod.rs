@@ -9,6 +9,7 @@ mod audit;
 mod bulk;
 mod clients;
 mod domains;
+mod security_events;
 mod status;
 mod tokens;
 mod users;

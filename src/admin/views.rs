@@ -11,7 +11,7 @@ use crate::store::models::{AuditEventRow, ClientRow, DomainRow, UserRow};
 
 /// An identity domain and its settings.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({"name":"acme","access_token_ttl_secs":3600,"refresh_token_ttl_secs":1209600,"refresh_token_grace_secs":30,"status_list_ttl_secs":60,"public_clients_can_revoke":true}))]
+#[schema(example = json!({"name":"acme","access_token_ttl_secs":3600,"refresh_token_ttl_secs":1209600,"refresh_token_grace_secs":30,"status_list_ttl_secs":60,"revoke_on_password_change":true,"public_clients_can_revoke":true}))]
 pub struct Domain {
     pub name: String,
     pub access_token_ttl_secs: i64,
@@ -21,6 +21,8 @@ pub struct Domain {
     pub refresh_token_grace_secs: i64,
     /// Seconds resource servers may cache the domain's status lists (`ttl`, SPEC §3.10).
     pub status_list_ttl_secs: i64,
+    /// A password change revokes every live token of the user (SPEC §3.13).
+    pub revoke_on_password_change: bool,
     pub public_clients_can_revoke: bool,
 }
 
@@ -32,6 +34,7 @@ impl From<DomainRow> for Domain {
             refresh_token_ttl_secs: row.refresh_token_ttl_secs,
             refresh_token_grace_secs: row.refresh_token_grace_secs,
             status_list_ttl_secs: row.status_list_ttl_secs,
+            revoke_on_password_change: row.revoke_on_password_change,
             public_clients_can_revoke: row.public_clients_can_revoke,
         }
     }
@@ -80,11 +83,16 @@ pub struct CreatedClient {
 #[schema(example = json!({"username":"alice"}))]
 pub struct User {
     pub username: String,
+    /// A disabled user gets no tokens, and held none from the moment it was disabled.
+    pub disabled: bool,
 }
 
 impl From<UserRow> for User {
     fn from(row: UserRow) -> Self {
-        Self { username: row.username }
+        Self {
+            username: row.username,
+            disabled: row.disabled_at.is_some(),
+        }
     }
 }
 

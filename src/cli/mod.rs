@@ -77,6 +77,9 @@ pub enum DomainCommand {
         /// Seconds resource servers may cache a status list (1 to 86400).
         #[arg(long)]
         status_list_ttl_secs: Option<i64>,
+        /// Whether a password change revokes the user's tokens (default true).
+        #[arg(long)]
+        revoke_on_password_change: Option<bool>,
         #[arg(long)]
         public_clients_can_revoke: Option<bool>,
     },
@@ -102,12 +105,27 @@ pub enum ClientCommand {
         #[arg(long)]
         domain_admin: bool,
     },
+    /// Give a confidential client a new secret (printed once); the old one stops
+    /// working at once and the client's tokens are revoked, unless --keep-tokens.
+    RotateSecret {
+        domain: String,
+        client_id: String,
+        #[arg(long)]
+        keep_tokens: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Create a user; the password is read from the first line of standard input.
     Create { domain: String, username: String },
+    /// Set a user's password (first line of standard input); their tokens are revoked
+    /// unless the domain's revoke_on_password_change is false.
+    Password { domain: String, username: String },
+    /// Disable a user: no new tokens, and every token they hold dies at once.
+    Disable { domain: String, username: String },
+    /// Enable a disabled user again (their old tokens stay dead).
+    Enable { domain: String, username: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +160,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             refresh_token_ttl_secs,
             refresh_token_grace_secs,
             status_list_ttl_secs,
+            revoke_on_password_change,
             public_clients_can_revoke,
         }) => {
             let defaults = DomainSettings::default();
@@ -150,6 +169,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 refresh_token_ttl_secs: refresh_token_ttl_secs.unwrap_or(defaults.refresh_token_ttl_secs),
                 refresh_token_grace_secs: refresh_token_grace_secs.unwrap_or(defaults.refresh_token_grace_secs),
                 status_list_ttl_secs: status_list_ttl_secs.unwrap_or(defaults.status_list_ttl_secs),
+                revoke_on_password_change: revoke_on_password_change.unwrap_or(defaults.revoke_on_password_change),
                 public_clients_can_revoke: public_clients_can_revoke.unwrap_or(defaults.public_clients_can_revoke),
             };
             create_domain(&settings, &name, domain_settings).await
@@ -174,6 +194,42 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::User(UserCommand::Create { domain, username }) => create_user(&settings, &domain, &username).await,
+        Command::User(UserCommand::Password { domain, username }) => {
+            let password = Password::new(read_password()?);
+            let (domain, username) = (DomainName::parse(&domain)?, Username::parse(&username)?);
+            let revoked = admin(&settings)
+                .await?
+                .set_password(&domain, &username, password, Actor::cli())
+                .await?;
+            println!(
+                "{}",
+                serde_json::json!({ "status": "success", "revoked_tokens": revoked })
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::Disable { domain, username }) => {
+            set_disabled(&settings, &domain, &username, true).await
+        }
+        Command::User(UserCommand::Enable { domain, username }) => {
+            set_disabled(&settings, &domain, &username, false).await
+        }
+        Command::Client(ClientCommand::RotateSecret {
+            domain,
+            client_id,
+            keep_tokens,
+        }) => {
+            let rotated = admin(&settings)
+                .await?
+                .rotate_secret(
+                    &DomainName::parse(&domain)?,
+                    &ClientId::parse(&client_id)?,
+                    !keep_tokens,
+                    Actor::cli(),
+                )
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&rotated)?);
+            Ok(())
+        }
         Command::Token(TokenCommand::Issue {
             domain,
             client_id,
@@ -294,6 +350,21 @@ async fn create_user(settings: &Settings, domain: &str, username: &str) -> anyho
             &DomainName::parse(domain)?,
             Username::parse(username)?,
             Password::new(password),
+            Actor::cli(),
+        )
+        .await?;
+    println!("{}", serde_json::to_string_pretty(&user)?);
+    Ok(())
+}
+
+/// `revokd user disable|enable`: prints the user.
+async fn set_disabled(settings: &Settings, domain: &str, username: &str, disabled: bool) -> anyhow::Result<()> {
+    let user = admin(settings)
+        .await?
+        .set_disabled(
+            &DomainName::parse(domain)?,
+            &Username::parse(username)?,
+            disabled,
             Actor::cli(),
         )
         .await?;

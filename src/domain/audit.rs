@@ -11,6 +11,12 @@ pub enum AuditAction {
     ClientDeleted,
     UserCreated,
     UserDeleted,
+    /// SPEC §3.13: the operator set a user's password, disabled or enabled a user,
+    /// rotated a client's secret (each with the revocation it caused, if any).
+    UserPasswordChanged,
+    UserDisabled,
+    UserEnabled,
+    ClientSecretRotated,
     /// A client revoked a token (SPEC §3.1, §3.2), at some level.
     TokenRevoked,
     /// A rotated refresh token came back: its family died (SPEC §3.3).
@@ -30,6 +36,10 @@ impl AuditAction {
             Self::ClientDeleted => "client.deleted",
             Self::UserCreated => "user.created",
             Self::UserDeleted => "user.deleted",
+            Self::UserPasswordChanged => "user.password_changed",
+            Self::UserDisabled => "user.disabled",
+            Self::UserEnabled => "user.enabled",
+            Self::ClientSecretRotated => "client.secret_rotated",
             Self::TokenRevoked => "token.revoked",
             Self::RefreshTokenReused => "refresh_token.reused",
             Self::ConsentWithdrawn => "consent.withdrawn",

@@ -109,6 +109,11 @@ pub enum FixedReason {
     /// The pair a refresh minted whose answer was lost, superseded by the retry.
     RefreshRetried,
     ConsentWithdrawn,
+    /// SPEC §3.13: the user's password changed, their user was disabled, their client's
+    /// secret was rotated.
+    PasswordChanged,
+    UserDisabled,
+    ClientSecretRotated,
 }
 
 impl FixedReason {
@@ -117,6 +122,9 @@ impl FixedReason {
             Self::RefreshTokenReuse => "refresh_token_reuse",
             Self::RefreshRetried => "refresh_retried",
             Self::ConsentWithdrawn => "consent_withdrawn",
+            Self::PasswordChanged => "password_changed",
+            Self::UserDisabled => "user_disabled",
+            Self::ClientSecretRotated => "client_secret_rotated",
         }
     }
 }

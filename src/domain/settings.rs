@@ -11,6 +11,8 @@ pub struct DomainSettings {
     pub refresh_token_grace_secs: i64,
     /// How long resource servers may cache a status list, `ttl` in its JWT (SPEC §3.10).
     pub status_list_ttl_secs: i64,
+    /// A password change revokes every live token of the user (SPEC §3.13).
+    pub revoke_on_password_change: bool,
     pub public_clients_can_revoke: bool,
 }
 
@@ -41,6 +43,7 @@ impl Default for DomainSettings {
             refresh_token_ttl_secs: 14 * 24 * 3600,
             refresh_token_grace_secs: 30,
             status_list_ttl_secs: 60,
+            revoke_on_password_change: true,
             public_clients_can_revoke: true,
         }
     }
@@ -57,6 +60,8 @@ pub struct SettingsPatch {
     pub refresh_token_grace_secs: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_list_ttl_secs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoke_on_password_change: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_clients_can_revoke: Option<bool>,
 }

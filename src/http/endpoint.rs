@@ -44,6 +44,15 @@ impl Endpoint {
         self.method(Method::POST, handler)
     }
 
+    pub fn put<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::PUT, handler)
+    }
+
     pub fn patch<F, Args>(self, handler: F) -> Self
     where
         F: Handler<Args>,
@@ -82,6 +91,7 @@ impl Endpoint {
             Method::GET => "GET",
             Method::POST => "POST",
             Method::PATCH => "PATCH",
+            Method::PUT => "PUT",
             Method::DELETE => "DELETE",
             _ => "OPTIONS",
         };

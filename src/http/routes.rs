@@ -66,6 +66,7 @@ pub fn mount(cfg: &mut web::ServiceConfig, allow_get_revoke: bool) {
                         .get(admin::clients::get)
                         .delete(admin::clients::delete),
                 )
+                .service(admin("/domains/{domain}/clients/{client_id}/secret").post(admin::clients::rotate_secret))
                 .service(
                     admin("/domains/{domain}/users")
                         .post(admin::users::create)
@@ -74,8 +75,10 @@ pub fn mount(cfg: &mut web::ServiceConfig, allow_get_revoke: bool) {
                 .service(
                     admin("/domains/{domain}/users/{username}")
                         .get(admin::users::get)
+                        .patch(admin::users::update)
                         .delete(admin::users::delete),
                 )
+                .service(admin("/domains/{domain}/users/{username}/password").put(admin::users::set_password))
                 .service(admin("/domains/{domain}/revocations").post(admin::revocations::create))
                 .service(admin("/domains/{domain}/audit").get(admin::audit::list)),
         )

@@ -6,6 +6,7 @@ use diesel_async::RunQueryDsl;
 use super::models::{ClientRow, DomainRow, NewClient};
 use super::schema::{clients, domains};
 use super::{Db, StoreError};
+use crate::clock::UnixMicros;
 use crate::on_db;
 
 pub async fn insert(db: &mut Db<'_>, new: &NewClient<'_>) -> Result<ClientRow, StoreError> {
@@ -49,6 +50,25 @@ pub async fn delete(db: &mut Db<'_>, domain_id: i64, client_id: &str) -> Result<
 
 /// A client and its domain, by their public names, in one round trip: what client
 /// authentication needs.
+/// Replaces a confidential client's secret hash.
+pub async fn set_secret_hash(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    id: i64,
+    hash: &[u8],
+    now: UnixMicros,
+) -> Result<(), StoreError> {
+    on_db!(db, |conn| diesel::update(
+        clients::table
+            .filter(clients::domain_id.eq(domain_id))
+            .filter(clients::id.eq(id))
+    )
+    .set((clients::secret_hash.eq(hash), clients::updated_at.eq(now)))
+    .execute(conn)
+    .await)?;
+    Ok(())
+}
+
 pub async fn find_with_domain(
     db: &mut Db<'_>,
     domain_name: &str,

@@ -187,6 +187,7 @@ mod tests {
                 updated_at: 0,
                 refresh_token_grace_secs: 30,
                 status_list_ttl_secs: 60,
+                revoke_on_password_change: true,
             },
             ClientRow {
                 domain_id,

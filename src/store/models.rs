@@ -64,6 +64,7 @@ pub struct DomainRow {
     pub updated_at: UnixMicros,
     pub refresh_token_grace_secs: i64,
     pub status_list_ttl_secs: i64,
+    pub revoke_on_password_change: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -78,6 +79,7 @@ pub struct NewDomain<'a> {
     pub updated_at: UnixMicros,
     pub refresh_token_grace_secs: i64,
     pub status_list_ttl_secs: i64,
+    pub revoke_on_password_change: bool,
 }
 
 /// A PATCH of domain settings: `None` leaves a column as it is.
@@ -88,6 +90,7 @@ pub struct DomainChanges {
     pub refresh_token_ttl_secs: Option<i64>,
     pub refresh_token_grace_secs: Option<i64>,
     pub status_list_ttl_secs: Option<i64>,
+    pub revoke_on_password_change: Option<bool>,
     pub public_clients_can_revoke: Option<bool>,
     pub updated_at: UnixMicros,
 }
@@ -143,6 +146,8 @@ pub struct UserRow {
     pub password_hash: String,
     pub created_at: UnixMicros,
     pub updated_at: UnixMicros,
+    /// When the user was disabled (SPEC §3.13); `None`: enabled.
+    pub disabled_at: Option<UnixMicros>,
 }
 
 impl std::fmt::Debug for UserRow {

@@ -14,6 +14,7 @@ diesel::table! {
         updated_at -> BigInt,
         refresh_token_grace_secs -> BigInt,
         status_list_ttl_secs -> BigInt,
+        revoke_on_password_change -> Bool,
     }
 }
 
@@ -40,6 +41,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        disabled_at -> Nullable<BigInt>,
     }
 }
 

@@ -14,9 +14,9 @@ crate::both_backends! {
         assert_eq!(answer.status, 201, "{}", answer.text);
         assert_eq!(
             answer.body,
-            json!({"name": name, "access_token_ttl_secs": 3600, "refresh_token_ttl_secs": 1209600, "refresh_token_grace_secs": 30, "status_list_ttl_secs": 60, "public_clients_can_revoke": true})
+            json!({"name": name, "access_token_ttl_secs": 3600, "refresh_token_ttl_secs": 1209600, "refresh_token_grace_secs": 30, "status_list_ttl_secs": 60, "revoke_on_password_change": true, "public_clients_can_revoke": true})
         );
-        let custom = json!({"name": unique("x"), "access_token_ttl_secs": 1, "refresh_token_ttl_secs": 60, "refresh_token_grace_secs": 0, "status_list_ttl_secs": 3600, "public_clients_can_revoke": false});
+        let custom = json!({"name": unique("x"), "access_token_ttl_secs": 1, "refresh_token_ttl_secs": 60, "refresh_token_grace_secs": 0, "status_list_ttl_secs": 3600, "revoke_on_password_change": false, "public_clients_can_revoke": false});
         let answer = app.admin_post("/admin/v1/domains", custom.clone()).await;
         assert_eq!(answer.status, 201);
         assert_eq!(answer.body, custom);
@@ -73,7 +73,7 @@ crate::both_backends! {
         assert_eq!(patched.status, 200, "{}", patched.text);
         assert_eq!(
             patched.body,
-            json!({"name": name, "access_token_ttl_secs": 5, "refresh_token_ttl_secs": 1209600, "refresh_token_grace_secs": 30, "status_list_ttl_secs": 60, "public_clients_can_revoke": true})
+            json!({"name": name, "access_token_ttl_secs": 5, "refresh_token_ttl_secs": 1209600, "refresh_token_grace_secs": 30, "status_list_ttl_secs": 60, "revoke_on_password_change": true, "public_clients_can_revoke": true})
         );
         let unchanged = app.admin(Method::PATCH, &format!("/admin/v1/domains/{name}"), Some(json!({}))).await;
         assert_eq!(unchanged.body, patched.body);

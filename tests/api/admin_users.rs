@@ -6,15 +6,15 @@ use serde_json::json;
 use crate::helpers::unique;
 
 crate::both_backends! {
-    async fn create_user_answers_exactly_the_username(app) {
+    async fn create_user_answers_exactly_the_user_object(app) {
         let domain = app.create_domain().await;
         let answer = app
             .admin_post(&format!("/admin/v1/domains/{domain}/users"), json!({"username":"alice","password":"correct horse"}))
             .await;
         assert_eq!(answer.status, 201, "{}", answer.text);
-        assert_eq!(answer.body, json!({"username":"alice"}));
-        assert_eq!(app.admin_get(&format!("/admin/v1/domains/{domain}/users/alice")).await.body, json!({"username":"alice"}));
-        assert_eq!(app.admin_get(&format!("/admin/v1/domains/{domain}/users")).await.body, json!({"users":[{"username":"alice"}]}));
+        assert_eq!(answer.body, json!({"username":"alice","disabled":false}));
+        assert_eq!(app.admin_get(&format!("/admin/v1/domains/{domain}/users/alice")).await.body, json!({"username":"alice","disabled":false}));
+        assert_eq!(app.admin_get(&format!("/admin/v1/domains/{domain}/users")).await.body, json!({"users":[{"username":"alice","disabled":false}]}));
     }
 
     async fn user_errors(app) {

@@ -27,6 +27,7 @@ mod races;
 mod revoke;
 mod scale;
 mod secrets;
+mod security_events;
 mod shutdown;
 mod slow_clients;
 mod status_list_reader;

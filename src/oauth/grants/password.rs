@@ -35,8 +35,9 @@ impl TokenService {
         let verified = tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash))
             .await
             .map_err(|e| OAuthError::Internal(format!("password check failed: {e}")))?;
+        // A disabled user is refused exactly like a wrong password (SPEC §3.13).
         let user = match user {
-            Some(user) if verified => user,
+            Some(user) if verified && user.disabled_at.is_none() => user,
             _ => return Err(OAuthError::InvalidGrant("the username or password is not valid".into())),
         };
 

@@ -137,6 +137,27 @@ impl Revocation {
         }
     }
 
+    /// Every live token of a user or client, by watermark, because of a security event
+    /// (SPEC §3.13): the operator's (or the CLI's) doing, with the event's fixed reason.
+    pub fn security_event(
+        domain_id: i64,
+        bulk: Bulk,
+        actor: &str,
+        reason: FixedReason,
+        request_id: Option<String>,
+        at: UnixMicros,
+    ) -> Self {
+        Self {
+            domain_id,
+            reach: Reach::Watermark(bulk),
+            by: RevokedBy::operator(actor),
+            level: None,
+            reason: Some(Reason::fixed(reason)),
+            request_id,
+            at,
+        }
+    }
+
     pub fn action(&self) -> AuditAction {
         match self.reach {
             Reach::Token { .. } => AuditAction::TokenRevoked,

@@ -1,6 +1,6 @@
 //! `/admin/v1/domains/{domain}/clients`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -148,4 +148,63 @@ pub async fn delete(
     let (domain, client_id) = path.into_inner();
     state.admin.delete_client(&domain, &client_id, operator.actor()).await?;
     Ok(deleted())
+}
+
+/// How a secret rotation goes; every field is optional, and so is the body.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"revoke_tokens":false}))]
+pub struct RotateSecret {
+    /// Default true: every live token of the client is revoked (reason
+    /// `client_secret_rotated`).
+    pub revoke_tokens: Option<bool>,
+}
+
+/// Gives a confidential client a new secret, shown once (SPEC §3.13). The old secret
+/// stops working at once, on every instance; the client's tokens are revoked unless
+/// `{"revoke_tokens":false}`.
+#[utoipa::path(post, path = "/admin/v1/domains/{domain}/clients/{client_id}/secret", tag = "operator",
+    operation_id = "rotate_client_secret",
+    security(("operator_token" = [])),
+    params(ClientPath),
+    request_body(content = Option<RotateSecret>, description = "Optional"),
+    responses(
+        (status = 200, description = "The client with its new secret", body = CreatedClient),
+        (status = 400, description = "Malformed body or name, or a public client (it has no secret)", body = ErrorBody),
+        OperatorRefused,
+        (status = 404, description = "No such domain or client", body = ErrorBody),
+        JsonBodyRefused,
+        StoreUnavailable))]
+pub async fn rotate_secret(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<(DomainName, ClientId)>,
+) -> Result<web::Json<CreatedClient>, ApiError> {
+    let (domain, client_id) = path.into_inner();
+    use actix_web::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+    let headers = req.headers();
+    let empty = match headers.get(CONTENT_LENGTH) {
+        Some(length) => length.as_bytes() == b"0",
+        None => !headers.contains_key(TRANSFER_ENCODING),
+    };
+    let body = if empty {
+        RotateSecret::default()
+    } else {
+        use actix_web::FromRequest;
+        ValidJson::<RotateSecret>::from_request(&req, &mut payload.into_inner())
+            .await?
+            .0
+    };
+    let rotated = state
+        .admin
+        .rotate_secret(
+            &domain,
+            &client_id,
+            body.revoke_tokens.unwrap_or(true),
+            operator.actor(),
+        )
+        .await?;
+    Ok(web::Json(rotated))
 }

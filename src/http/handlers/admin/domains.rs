@@ -17,7 +17,7 @@ use crate::http::state::AppState;
 /// A new identity domain; every setting but the name has a default.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name":"acme","access_token_ttl_secs":3600,"refresh_token_ttl_secs":1209600,"refresh_token_grace_secs":30,"status_list_ttl_secs":60,"public_clients_can_revoke":true}))]
+#[schema(example = json!({"name":"acme","access_token_ttl_secs":3600,"refresh_token_ttl_secs":1209600,"refresh_token_grace_secs":30,"status_list_ttl_secs":60,"revoke_on_password_change":true,"public_clients_can_revoke":true}))]
 pub struct CreateDomain {
     #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
     pub name: String,
@@ -38,6 +38,8 @@ pub struct CreateDomain {
     #[validate(range(min = 1, max = 86_400, message = "must be from 1 to 86400 seconds"))]
     #[schema(minimum = 1, maximum = 86_400)]
     pub status_list_ttl_secs: Option<i64>,
+    /// Default true: a password change revokes every live token of the user.
+    pub revoke_on_password_change: Option<bool>,
     /// Default true.
     pub public_clients_can_revoke: Option<bool>,
 }
@@ -59,6 +61,7 @@ pub struct UpdateDomain {
     #[validate(range(min = 1, max = 86_400, message = "must be from 1 to 86400 seconds"))]
     #[schema(minimum = 1, maximum = 86_400)]
     pub status_list_ttl_secs: Option<i64>,
+    pub revoke_on_password_change: Option<bool>,
     pub public_clients_can_revoke: Option<bool>,
 }
 
@@ -93,6 +96,9 @@ pub async fn create(
             .refresh_token_grace_secs
             .unwrap_or(defaults.refresh_token_grace_secs),
         status_list_ttl_secs: body.status_list_ttl_secs.unwrap_or(defaults.status_list_ttl_secs),
+        revoke_on_password_change: body
+            .revoke_on_password_change
+            .unwrap_or(defaults.revoke_on_password_change),
         public_clients_can_revoke: body
             .public_clients_can_revoke
             .unwrap_or(defaults.public_clients_can_revoke),
@@ -155,6 +161,7 @@ pub async fn update(
         refresh_token_ttl_secs: body.0.refresh_token_ttl_secs,
         refresh_token_grace_secs: body.0.refresh_token_grace_secs,
         status_list_ttl_secs: body.0.status_list_ttl_secs,
+        revoke_on_password_change: body.0.revoke_on_password_change,
         public_clients_can_revoke: body.0.public_clients_can_revoke,
     };
     Ok(web::Json(

@@ -119,3 +119,83 @@ pub async fn delete(
     state.admin.delete_user(&domain, &username, operator.actor()).await?;
     Ok(deleted())
 }
+
+/// A new password. No `Debug`: it holds a password.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"password":"a new correct horse battery staple"}))]
+pub struct SetPassword {
+    #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    #[schema(format = Password, min_length = 1, max_length = 1024)]
+    pub password: String,
+}
+
+/// Sets a user's password (SPEC §3.13); unless the domain's `revoke_on_password_change`
+/// is false, every live token of the user is revoked with reason `password_changed`.
+#[utoipa::path(put, path = "/admin/v1/domains/{domain}/users/{username}/password", tag = "operator",
+    operation_id = "set_user_password",
+    security(("operator_token" = [])),
+    params(UserPath),
+    request_body = SetPassword,
+    responses(
+        (status = 200, description = "Set", body = Success),
+        (status = 400, description = "Malformed body or name", body = ErrorBody),
+        OperatorRefused,
+        (status = 404, description = "No such domain or user", body = ErrorBody),
+        JsonBodyRefused,
+        StoreUnavailable))]
+pub async fn set_password(
+    state: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<(DomainName, Username)>,
+    body: ValidJson<SetPassword>,
+) -> Result<web::Json<Success>, ApiError> {
+    let (domain, username) = path.into_inner();
+    state
+        .admin
+        .set_password(&domain, &username, Password::new(body.0.password), operator.actor())
+        .await?;
+    Ok(web::Json(Success { status: "success" }))
+}
+
+/// What a PATCH of a user may change.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"disabled":true}))]
+pub struct UpdateUser {
+    /// `true`: the user gets no tokens and every token they hold is inactive at once
+    /// (reason `user_disabled`); `false` enables them again, reviving no token.
+    pub disabled: Option<bool>,
+}
+
+/// Disables or enables a user (SPEC §3.13).
+#[utoipa::path(patch, path = "/admin/v1/domains/{domain}/users/{username}", tag = "operator",
+    operation_id = "update_user",
+    security(("operator_token" = [])),
+    params(UserPath),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "The user as it is now", body = User),
+        (status = 400, description = "Malformed body or name", body = ErrorBody),
+        OperatorRefused,
+        (status = 404, description = "No such domain or user", body = ErrorBody),
+        JsonBodyRefused,
+        StoreUnavailable))]
+pub async fn update(
+    state: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<(DomainName, Username)>,
+    body: ValidJson<UpdateUser>,
+) -> Result<web::Json<User>, ApiError> {
+    let (domain, username) = path.into_inner();
+    let user = match body.0.disabled {
+        Some(disabled) => {
+            state
+                .admin
+                .set_disabled(&domain, &username, disabled, operator.actor())
+                .await?
+        }
+        None => state.admin.get_user(&domain, &username).await?,
+    };
+    Ok(web::Json(user))
+}
