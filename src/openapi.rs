@@ -5,7 +5,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, Ref, RefOr, Type};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::handlers::{admin, consents, introspect, metadata, ops, revoke, status_lists, token};
+use crate::http::handlers::{
+    admin, consents, global_revocation, introspect, metadata, ops, revoke, status_lists, token,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +23,7 @@ use crate::http::handlers::{admin, consents, introspect, metadata, ops, revoke, 
         introspect::introspect,
         consents::list,
         consents::withdraw,
+        global_revocation::revoke,
         metadata::metadata,
         metadata::jwks,
         status_lists::list,
@@ -102,6 +105,17 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("A user's access token from the token endpoint"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "admin_client_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An access token of a domain_admin client of the domain, with the scope the operation names",
+                    ))
                     .build(),
             ),
         );
@@ -384,6 +398,8 @@ mod tests {
                 json!([{"operator_token": []}])
             } else if path.starts_with("/oauth2/rest/consents") {
                 json!([{"user_token": []}])
+            } else if path.ends_with("/global-token-revocation") {
+                json!([{"admin_client_token": []}])
             } else if [
                 "/oauth2/rest/token",
                 "/oauth2/rest/token/introspect",

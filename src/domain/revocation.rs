@@ -114,6 +114,8 @@ pub enum FixedReason {
     PasswordChanged,
     UserDisabled,
     ClientSecretRotated,
+    /// draft-parecki-oauth-global-token-revocation: an incident tool revoked all of it.
+    GlobalTokenRevocation,
 }
 
 impl FixedReason {
@@ -125,6 +127,7 @@ impl FixedReason {
             Self::PasswordChanged => "password_changed",
             Self::UserDisabled => "user_disabled",
             Self::ClientSecretRotated => "client_secret_rotated",
+            Self::GlobalTokenRevocation => "global_token_revocation",
         }
     }
 }

@@ -25,6 +25,14 @@ pub enum ApiError {
     /// 401: the bearer token is missing or wrong (RFC 6750 `invalid_token`).
     #[error("{description}")]
     InvalidToken { realm: String, description: String },
+    /// 403: the bearer token is valid but may not do this (RFC 6750 §3.1
+    /// `insufficient_scope`); `scope` names what it lacks.
+    #[error("{description}")]
+    InsufficientScope {
+        realm: String,
+        scope: &'static str,
+        description: String,
+    },
     /// 401: client authentication failed (RFC 6749 §5.2); `realm` is the domain.
     #[error("{description}")]
     InvalidClient { realm: String, description: String },
@@ -101,6 +109,7 @@ fn failure_literal() -> utoipa::openapi::Object {
 pub enum ErrorCode {
     InvalidRequest,
     InvalidToken,
+    InsufficientScope,
     InvalidClient,
     InvalidGrant,
     UnauthorizedClient,
@@ -122,6 +131,7 @@ impl ApiError {
             | Self::PayloadTooLarge(_)
             | Self::UnsupportedMediaType(_) => ErrorCode::InvalidRequest,
             Self::InvalidToken { .. } => ErrorCode::InvalidToken,
+            Self::InsufficientScope { .. } => ErrorCode::InsufficientScope,
             Self::InvalidClient { .. } => ErrorCode::InvalidClient,
             Self::InvalidGrant(_) => ErrorCode::InvalidGrant,
             Self::UnauthorizedClient(_) => ErrorCode::UnauthorizedClient,
@@ -170,6 +180,7 @@ impl ResponseError for ApiError {
             | Self::UnsupportedGrantType(_)
             | Self::InvalidScope(_) => StatusCode::BAD_REQUEST,
             Self::InvalidToken { .. } | Self::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
+            Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
@@ -194,6 +205,12 @@ impl ResponseError for ApiError {
         match self {
             Self::InvalidToken { realm, .. } => {
                 let challenge = format!("Bearer realm=\"{realm}\", error=\"invalid_token\"");
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    response.insert_header((header::WWW_AUTHENTICATE, value));
+                }
+            }
+            Self::InsufficientScope { realm, scope, .. } => {
+                let challenge = format!("Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"{scope}\"");
                 if let Ok(value) = HeaderValue::from_str(&challenge) {
                     response.insert_header((header::WWW_AUTHENTICATE, value));
                 }

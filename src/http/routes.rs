@@ -4,7 +4,7 @@ use actix_web::web;
 
 use super::endpoint::Endpoint;
 use super::extractors::{json_config, path_config, query_config};
-use super::handlers::{admin, consents, introspect, metadata, ops, revoke, status_lists, token};
+use super::handlers::{admin, consents, global_revocation, introspect, metadata, ops, revoke, status_lists, token};
 
 /// Mounts every route and the extractor settings they rely on. `allow_get_revoke`
 /// is `REVOKD_REQUIRE_POST=false`.
@@ -31,6 +31,7 @@ pub fn mount(cfg: &mut web::ServiceConfig, allow_get_revoke: bool) {
         .service(Endpoint::new("/openapi.json").get(ops::openapi_json))
         .service(Endpoint::new("/.well-known/oauth-authorization-server/domains/{domain}").get(metadata::metadata))
         .service(Endpoint::new("/oauth2/rest/jwks").get(metadata::jwks))
+        .service(Endpoint::new("/domains/{domain}/global-token-revocation").post(global_revocation::revoke))
         .service(
             web::scope("/domains/{domain}/status-lists")
                 .wrap(status_lists::cors_headers())

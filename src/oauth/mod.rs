@@ -4,6 +4,7 @@
 pub mod client_auth;
 pub mod consents;
 mod error;
+pub mod global_revocation;
 pub mod grants;
 pub mod introspection;
 pub mod keyring;

@@ -14,6 +14,7 @@ mod consents;
 mod crash;
 mod directory;
 mod errors;
+mod global_revocation;
 mod hostile;
 mod instances;
 mod introspect;

@@ -22,6 +22,7 @@ crate::both_backends! {
                 "introspection_endpoint": format!("{base}/oauth2/rest/token/introspect{q}"),
                 "jwks_uri": format!("{base}/oauth2/rest/jwks{q}"),
                 "status_list_aggregation_endpoint": format!("{base}/domains/{domain}/status-lists"),
+                "global_token_revocation_endpoint": format!("{base}/domains/{domain}/global-token-revocation"),
                 "grant_types_supported": ["client_credentials", "password", "refresh_token"],
                 "response_types_supported": [],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

@@ -33,6 +33,9 @@ pub struct Metadata {
     /// The domain's status lists (SPEC §3.10): `{issuer}/status-lists`, no query.
     #[schema(format = "uri")]
     pub status_list_aggregation_endpoint: String,
+    /// draft-parecki-oauth-global-token-revocation (SPEC §3.13), no query.
+    #[schema(format = "uri")]
+    pub global_token_revocation_endpoint: String,
     pub grant_types_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
@@ -56,7 +59,7 @@ pub struct Jwks {
     params(DomainPath),
     responses(
         (status = 200, description = "Metadata", body = Metadata,
-            example = json!({"issuer":"http://127.0.0.1:8080/domains/acme","token_endpoint":"http://127.0.0.1:8080/oauth2/rest/token?identityDomain=acme","revocation_endpoint":"http://127.0.0.1:8080/oauth2/revoke?identityDomain=acme","introspection_endpoint":"http://127.0.0.1:8080/oauth2/rest/token/introspect?identityDomain=acme","jwks_uri":"http://127.0.0.1:8080/oauth2/rest/jwks?identityDomain=acme","status_list_aggregation_endpoint":"http://127.0.0.1:8080/domains/acme/status-lists","grant_types_supported":["client_credentials","password","refresh_token"],"response_types_supported":[],"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"revocation_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"introspection_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"]})),
+            example = json!({"issuer":"http://127.0.0.1:8080/domains/acme","token_endpoint":"http://127.0.0.1:8080/oauth2/rest/token?identityDomain=acme","revocation_endpoint":"http://127.0.0.1:8080/oauth2/revoke?identityDomain=acme","introspection_endpoint":"http://127.0.0.1:8080/oauth2/rest/token/introspect?identityDomain=acme","jwks_uri":"http://127.0.0.1:8080/oauth2/rest/jwks?identityDomain=acme","status_list_aggregation_endpoint":"http://127.0.0.1:8080/domains/acme/status-lists","global_token_revocation_endpoint":"http://127.0.0.1:8080/domains/acme/global-token-revocation","grant_types_supported":["client_credentials","password","refresh_token"],"response_types_supported":[],"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"revocation_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],"introspection_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"]})),
         (status = 400, description = "invalid_request: malformed domain name", body = ErrorBody),
         (status = 404, description = "not_found: no such domain", body = ErrorBody,
             example = json!({"status":"failure","error":"not_found","error_description":"identity domain 'acme' does not exist"})),
@@ -73,6 +76,7 @@ pub async fn metadata(
     let issuer = issuer(&base, &domain);
     Ok(HttpResponse::Ok().json(Metadata {
         status_list_aggregation_endpoint: format!("{issuer}/status-lists"),
+        global_token_revocation_endpoint: format!("{issuer}/global-token-revocation"),
         issuer,
         token_endpoint: endpoint("/oauth2/rest/token"),
         revocation_endpoint: endpoint("/oauth2/revoke"),

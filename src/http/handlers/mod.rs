@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod common;
 pub mod consents;
+pub mod global_revocation;
 pub mod introspect;
 pub mod metadata;
 pub mod ops;
