@@ -49,6 +49,7 @@ use crate::http::handlers::{
         admin::users::update,
         admin::users::set_password,
         admin::revocations::create,
+        admin::tokens::lookup,
         admin::audit::list,
     ),
     modifiers(&SecuritySchemes, &ResponseHeaders),

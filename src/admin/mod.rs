@@ -18,6 +18,7 @@ mod views;
 pub use audit::MAX_AUDIT_LIMIT;
 pub use bulk::BulkSpec;
 pub use status::{DomainStatus, Status};
+pub use tokens::TokenLookup;
 pub use views::{AuditEvent, Client, CreatedClient, Domain, User};
 
 use futures_util::future::BoxFuture;

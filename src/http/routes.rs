@@ -81,6 +81,7 @@ pub fn mount(cfg: &mut web::ServiceConfig, allow_get_revoke: bool) {
                 )
                 .service(admin("/domains/{domain}/users/{username}/password").put(admin::users::set_password))
                 .service(admin("/domains/{domain}/revocations").post(admin::revocations::create))
+                .service(admin("/domains/{domain}/tokens/lookup").post(admin::tokens::lookup))
                 .service(admin("/domains/{domain}/audit").get(admin::audit::list)),
         )
         .default_service(web::to(ops::not_found));

@@ -83,3 +83,14 @@ pub async fn active_for_user(
         .load(conn)
         .await)?)
 }
+
+/// The opaque id the consent's user knows it by.
+pub async fn public_id_of(db: &mut Db<'_>, domain_id: i64, id: i64) -> Result<Option<String>, StoreError> {
+    Ok(on_db!(db, |conn| consents::table
+        .filter(consents::domain_id.eq(domain_id))
+        .filter(consents::id.eq(id))
+        .select(consents::public_id)
+        .get_result(conn)
+        .await
+        .optional())?)
+}

@@ -3,6 +3,7 @@
 //! (`UNIQUE (domain_id, token_hash)`, see `views.rs`). Revoking them is the revocation
 //! pipeline's job (`store::revocations`), never this module's.
 
+mod death;
 mod views;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Binary, Text};
 use diesel_async::RunQueryDsl;
 
+pub use death::{Death, death_of};
 pub use views::{TokenView, view_by_hash, views_by_hashes};
 
 use super::models::{NewFamily, NewToken};

@@ -4,4 +4,5 @@ pub mod audit;
 pub mod clients;
 pub mod domains;
 pub mod revocations;
+pub mod tokens;
 pub mod users;
