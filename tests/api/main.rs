@@ -35,3 +35,4 @@ mod status_list_reader;
 mod status_lists;
 mod store_schema;
 mod token;
+mod token_lookup;
