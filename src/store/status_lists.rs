@@ -221,40 +221,71 @@ impl QueryId for SetBitsPg {
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-/// The slots of access tokens among these that are dead although no one marked them:
-/// their family or consent ended, or a watermark covers them. A revocation on
-/// PostgreSQL asks this about the families and consents it ended, after ending them
-/// (a token a concurrent grant inserted there, which its marking could not see, is
-/// committed by then: the grant's foreign keys held the family's or consent's row); an
-/// issuance asks it about the tokens it has just inserted (one born under something
-/// that ended while it was being issued).
-pub async fn unmarked_dead(
+/// The filters every question below asks with, on `tokens`: access tokens in a list,
+/// not marked and not expired, yet dead (their family or consent ended, or a watermark
+/// covers them); their slots.
+macro_rules! unmarked_dead_slots {
+    ($query:expr, $domain_id:expr, $now:expr) => {
+        $query
+            .filter(tokens::domain_id.eq($domain_id))
+            .filter(tokens::kind.eq(TokenKind::Access))
+            .filter(tokens::status_list.is_not_null())
+            .filter(tokens::revoked_at.is_null())
+            .filter(tokens::expires_at.gt($now))
+            .filter(not(liveness::not_ended()))
+            .select((tokens::status_list, tokens::status_idx))
+    };
+}
+
+/// The slots of these tokens (just inserted) that are dead already: what they were
+/// issued under ended while they were being issued (`tokens::born_dead`). By primary
+/// key only: a disjunction with other columns would make SQLite scan the table.
+pub async fn born_dead_among(
     db: &mut Db<'_>,
     domain_id: i64,
     ids: &[i64],
+    now: UnixMicros,
+) -> Result<Vec<StatusSlot>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: Vec<(Option<i64>, Option<i64>)> = on_db!(db, |conn| unmarked_dead_slots!(
+        tokens::table.filter(tokens::id.eq_any(ids)),
+        domain_id,
+        now
+    )
+    .load(conn)
+    .await)?;
+    Ok(slots(found))
+}
+
+/// The slots of access tokens in these families or under these consents that are dead
+/// although no one marked them. A revocation on PostgreSQL asks this about the families
+/// and consents it ended, after ending them: a token a concurrent grant inserted there,
+/// which its marking could not see, is committed by then (the grant's foreign keys held
+/// the family's or consent's row, which the marking locked `FOR UPDATE`).
+pub async fn unmarked_dead_under(
+    db: &mut Db<'_>,
+    domain_id: i64,
     families: &[i64],
     consents: &[i64],
     now: UnixMicros,
 ) -> Result<Vec<StatusSlot>, StoreError> {
-    if ids.is_empty() && families.is_empty() && consents.is_empty() {
+    if families.is_empty() && consents.is_empty() {
         return Ok(Vec::new());
     }
-    let found: Vec<(Option<i64>, Option<i64>)> = on_db!(db, |conn| tokens::table
-        .filter(tokens::domain_id.eq(domain_id))
-        .filter(
-            tokens::id
-                .eq_any(ids)
-                .or(tokens::family_ref.eq_any(families).assume_not_null())
+    let found: Vec<(Option<i64>, Option<i64>)> = on_db!(db, |conn| unmarked_dead_slots!(
+        tokens::table.filter(
+            tokens::family_ref
+                .eq_any(families)
+                .assume_not_null()
                 .or(tokens::consent_ref.eq_any(consents).assume_not_null())
-        )
-        .filter(tokens::kind.eq(TokenKind::Access))
-        .filter(tokens::status_list.is_not_null())
-        .filter(tokens::revoked_at.is_null())
-        .filter(tokens::expires_at.gt(now))
-        .filter(not(liveness::not_ended()))
-        .select((tokens::status_list, tokens::status_idx))
-        .load(conn)
-        .await)?;
+        ),
+        domain_id,
+        now
+    )
+    .load(conn)
+    .await)?;
     Ok(slots(found))
 }
 
@@ -304,9 +335,18 @@ pub async fn state(db: &mut Db<'_>, domain: &str, list: i64) -> Result<Option<Li
     }))
 }
 
-/// A list's chunks `(chunk number, bits)` and the version they make, read together.
-pub async fn chunks(db: &mut Db<'_>, domain_id: i64, list: i64) -> Result<(i64, Vec<(i64, Vec<u8>)>), StoreError> {
-    let rows: Vec<(i64, Vec<u8>, i64)> = on_db!(db, |conn| status_list_chunks::table
+/// One stored chunk of a list.
+#[derive(Debug, Clone, Queryable)]
+pub struct Chunk {
+    pub no: i64,
+    pub bits: Vec<u8>,
+    /// Goes up with every change to its bits.
+    pub version: i64,
+}
+
+/// A list's chunks and the version they make, read together.
+pub async fn chunks(db: &mut Db<'_>, domain_id: i64, list: i64) -> Result<(i64, Vec<Chunk>), StoreError> {
+    let rows: Vec<Chunk> = on_db!(db, |conn| status_list_chunks::table
         .filter(status_list_chunks::domain_id.eq(domain_id))
         .filter(status_list_chunks::list_no.eq(list))
         .select((
@@ -317,11 +357,8 @@ pub async fn chunks(db: &mut Db<'_>, domain_id: i64, list: i64) -> Result<(i64, 
         .order(status_list_chunks::chunk_no)
         .load(conn)
         .await)?;
-    let version = rows.iter().map(|(_, _, version)| version).sum();
-    Ok((
-        version,
-        rows.into_iter().map(|(chunk, bits, _)| (chunk, bits)).collect(),
-    ))
+    let version = rows.iter().map(|chunk| chunk.version).sum();
+    Ok((version, rows))
 }
 
 /// The domain's lists, in order.

@@ -110,7 +110,7 @@ pub(super) async fn execute(
         // A grant inserting a token of this user or client holds a key-share lock on
         // their rows (its foreign keys) until it commits: waiting for it here puts its
         // token in the scan below; one that comes after waits for this commit and
-        // finds the watermark (`status_lists::unmarked_dead`).
+        // finds the watermark (`tokens::born_dead`).
         if let Some(client_ref) = bulk.client_ref() {
             let _: Vec<i64> = clients::table
                 .filter(clients::domain_id.eq(domain_id))

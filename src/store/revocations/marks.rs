@@ -12,7 +12,7 @@
 //! the children of a token (its foreign key takes a key-share lock on it) never waits
 //! for that. Families and consents are locked `FOR UPDATE`, which does wait for a grant
 //! inserting tokens under them, so that once they are marked every such token is
-//! committed and visible to the status-list step (`status_lists::unmarked_dead`).
+//! committed and visible to the status-list step (`status_lists::unmarked_dead_under`).
 
 use diesel::backend::Backend;
 use diesel::pg::Pg;

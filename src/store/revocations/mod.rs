@@ -138,7 +138,7 @@ pub async fn execute_leaving_bits(
             // Tokens a concurrent grant put in these families or under these consents
             // after the marking's snapshot are committed now (its foreign keys held the
             // rows just marked) and dead through them: their bits too.
-            let late = status_lists::unmarked_dead(db, domain_id, &[], &reach.families, &reach.consents, at).await?;
+            let late = status_lists::unmarked_dead_under(db, domain_id, &reach.families, &reach.consents, at).await?;
             bits.extend(late.into_iter().map(|slot| (domain_id, slot)));
         }
         // A withdrawal is counted for the first member that reaches the consent.

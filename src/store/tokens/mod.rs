@@ -75,7 +75,7 @@ pub async fn born_dead(
     now: UnixMicros,
     mut pending: Vec<DomainSlot>,
 ) -> Result<(), StoreError> {
-    let dead = status_lists::unmarked_dead(db, domain_id, ids, &[], &[], now).await?;
+    let dead = status_lists::born_dead_among(db, domain_id, ids, now).await?;
     pending.extend(dead.into_iter().map(|slot| (domain_id, slot)));
     status_lists::set_bits(db, &pending).await
 }
