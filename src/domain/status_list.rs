@@ -2,12 +2,9 @@
 //! access token's bit lives, how a domain's lists are cut into chunks for the store, and
 //! how a list's bytes are written into its `lst`.
 
-use std::io::Write;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use flate2::Compression;
-use flate2::write::ZlibEncoder;
+use flate2::{Compress, Compression, FlushCompress, Status};
 
 /// Indices in one list (SPEC: 2^20); when a list is full, issuance opens the next.
 pub const LIST_SIZE: i64 = 1 << 20;
@@ -71,27 +68,77 @@ pub fn bit(bits: &[u8], offset: usize) -> bool {
     bits.get(offset / 8).is_some_and(|byte| byte & (1 << (offset % 8)) != 0)
 }
 
-/// A whole list's bytes from its stored chunks, `(chunk number, bits)`: every index of
-/// the list, those of chunks not yet created being VALID.
-pub fn assemble(chunks: impl IntoIterator<Item = (i64, Vec<u8>)>) -> Vec<u8> {
-    let mut list = vec![0u8; (LIST_SIZE / 8) as usize];
-    for (chunk, bits) in chunks {
-        let Ok(chunk) = usize::try_from(chunk) else { continue };
-        let start = chunk * CHUNK_BYTES;
-        if let Some(place) = list.get_mut(start..start + CHUNK_BYTES.min(bits.len())) {
-            place.copy_from_slice(&bits[..place.len()]);
+/// The zlib header (RFC 1950) of DEFLATE at the highest level, which the draft
+/// recommends: CM 8, CINFO 7, FLEVEL 3.
+const ZLIB_HEADER: [u8; 2] = [0x78, 0xDA];
+
+/// One part of a list compressed on its own: raw DEFLATE (RFC 1951) at the highest
+/// level, ending byte-aligned with a full flush (nothing refers back across it), or,
+/// for a list's `last` part, with the final block. Segments of a list's parts in order
+/// are one valid DEFLATE stream, so a list is compressed again only where it changed.
+pub fn deflate_segment(part: &[u8], last: bool) -> Vec<u8> {
+    let mut compressor = Compress::new(Compression::best(), false);
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Full
+    };
+    // Room for the worst case (stored blocks), so one call usually does it all; a call
+    // that filled the output may have more to write, so it is called again with more.
+    let mut out = Vec::with_capacity(part.len() + part.len() / 16 + 64);
+    loop {
+        let consumed = usize::try_from(compressor.total_in()).map_or(part.len(), |n| n.min(part.len()));
+        let status = compressor.compress_vec(&part[consumed..], &mut out, flush);
+        let all_in = usize::try_from(compressor.total_in()).is_ok_and(|n| n == part.len());
+        let done = match status {
+            Ok(Status::StreamEnd) => true,
+            Ok(_) => !last && all_in && out.len() < out.capacity(),
+            // Only a defect could fail here; the list's decoders then say so.
+            Err(_) => true,
+        };
+        if done {
+            return out;
         }
+        out.reserve(part.len() / 2 + 64);
     }
-    list
 }
 
-/// The list's `lst`: base64url (no padding) of the bytes compressed with zlib (RFC 1950).
+/// Adler-32 (RFC 1950 §9) of a list's bytes: the zlib stream's checksum.
+pub fn adler32(bytes: &[u8]) -> u32 {
+    const MOD: u32 = 65_521;
+    let (mut a, mut b) = (1u32, 0u32);
+    // 5,552 bytes is the most that cannot overflow `b` before reducing (zlib's NMAX).
+    for block in bytes.chunks(5552) {
+        for byte in block {
+            a += u32::from(*byte);
+            b += a;
+        }
+        a %= MOD;
+        b %= MOD;
+    }
+    (b << 16) | a
+}
+
+/// The list's `lst`: base64url (no padding) of the zlib stream made of its parts'
+/// segments ([`deflate_segment`], in order) and the checksum of all its bytes.
+pub fn lst_from_segments<'s>(segments: impl IntoIterator<Item = &'s [u8]>, checksum: u32) -> String {
+    let mut stream = ZLIB_HEADER.to_vec();
+    for segment in segments {
+        stream.extend_from_slice(segment);
+    }
+    stream.extend_from_slice(&checksum.to_be_bytes());
+    URL_SAFE_NO_PAD.encode(stream)
+}
+
+/// `lst` of any bytes, in parts of [`CHUNK_BYTES`] as a list's chunks are.
 pub fn encode_lst(bytes: &[u8]) -> String {
-    let mut encoder = ZlibEncoder::new(Vec::with_capacity(bytes.len() / 64 + 64), Compression::best());
-    // Writing into a Vec cannot fail.
-    let _ = encoder.write_all(bytes);
-    let compressed = encoder.finish().unwrap_or_default();
-    URL_SAFE_NO_PAD.encode(compressed)
+    let parts: Vec<&[u8]> = bytes.chunks(CHUNK_BYTES).collect();
+    let segments: Vec<Vec<u8>> = parts
+        .iter()
+        .enumerate()
+        .map(|(n, part)| deflate_segment(part, n + 1 == parts.len()))
+        .collect();
+    lst_from_segments(segments.iter().map(Vec::as_slice), adler32(bytes))
 }
 
 #[cfg(test)]
@@ -124,19 +171,34 @@ mod tests {
     }
 
     #[test]
-    fn a_list_is_every_index_with_its_chunks_in_place() {
-        let mut chunk = vec![0u8; CHUNK_BYTES];
-        set_bit(&mut chunk, 5);
-        let list = assemble([(2, chunk)]);
-        assert_eq!(list.len(), (LIST_SIZE / 8) as usize);
+    fn a_slot_is_a_chunk_and_a_place_in_it() {
         let slot = StatusSlot {
             list: 1,
             idx: 2 * CHUNK_BITS + 5,
         };
         assert_eq!((slot.chunk(), slot.offset()), (2, 5));
-        assert!(bit(&list, slot.idx as usize));
-        assert_eq!(list.iter().map(|b| b.count_ones()).sum::<u32>(), 1);
-        assert_eq!(decode_lst(&encode_lst(&list)), list);
+    }
+
+    #[test]
+    fn segments_make_one_stream_and_a_change_recompresses_one_part() {
+        let mut list = vec![0u8; 3 * CHUNK_BYTES];
+        for idx in [1, 40_000, 70_000, 98_303] {
+            set_bit(&mut list, idx);
+        }
+        let lst = encode_lst(&list);
+        assert_eq!(decode_lst(&lst), list);
+        // The same stream from parts compressed one by one, as the renderer caches them.
+        let parts: Vec<&[u8]> = list.chunks(CHUNK_BYTES).collect();
+        let segments: Vec<Vec<u8>> = parts
+            .iter()
+            .enumerate()
+            .map(|(n, p)| deflate_segment(p, n == 2))
+            .collect();
+        assert_eq!(
+            lst_from_segments(segments.iter().map(Vec::as_slice), adler32(&list)),
+            lst
+        );
+        assert_eq!(adler32(b"Wikipedia"), 0x11E6_0398);
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! sign, gzip) is cached per list and URI, and re-done only when the version or the
 //! domain's `ttl` changed, or when the signed list is older than `ttl`. One task renders
 //! a list at a time; the others wait for its result rather than render it again.
+//!
+//! Compressing 128 KiB at the highest level (the draft's recommendation) takes tens of
+//! milliseconds, so each chunk is compressed on its own and kept with the version it
+//! was made from (`domain::status_list::deflate_segment`): a re-rendering after a
+//! revocation compresses the one or two chunks that changed.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -16,11 +21,13 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use crate::clock::{Clock, MICROS_PER_SEC};
-use crate::domain::status_list::{BITS, assemble, encode_lst, list_uri};
+use crate::domain::status_list::{
+    BITS, CHUNK_BITS, CHUNK_BYTES, LIST_SIZE, adler32, deflate_segment, list_uri, lst_from_segments,
+};
 use crate::oauth::{KeyRing, OAuthError};
 use crate::security::Sha256Digest;
 use crate::store::Store;
-use crate::store::status_lists::{self, ListState};
+use crate::store::status_lists::{self, Chunk, ListState};
 use crate::tokens::jwt::{self, EncodedStatusList, StatusListClaims};
 
 /// One rendering of a list, as served.
@@ -52,11 +59,16 @@ type Renderings = Mutex<HashMap<(i64, i64, String), Arc<tokio::sync::Mutex<Optio
 
 const MAX_RENDERINGS: usize = 1024;
 
+/// A list's parts, compressed, by chunk position: the version of the chunk each was
+/// made from (`None`: no chunk yet, all VALID) and its segment.
+type Segments = Vec<Option<(Option<i64>, Vec<u8>)>>;
+
 pub struct Publisher {
     store: Store,
     clock: Clock,
     keys: Arc<KeyRing>,
     renderings: Renderings,
+    segments: Mutex<HashMap<(i64, i64), Segments>>,
 }
 
 impl Publisher {
@@ -66,6 +78,7 @@ impl Publisher {
             clock,
             keys,
             renderings: Mutex::default(),
+            segments: Mutex::default(),
         }
     }
 
@@ -101,6 +114,7 @@ impl Publisher {
             .read(move |mut db| Box::pin(async move { status_lists::chunks(&mut db, domain_id, list).await }))
             .await?;
         let key = self.keys.signing_key(&self.store, domain_id).await?;
+        let lst = self.lst(domain_id, list, &chunks)?;
         let issued_at = self.clock.now() / MICROS_PER_SEC;
         let claims = StatusListClaims {
             iss: issuer.to_owned(),
@@ -108,10 +122,7 @@ impl Publisher {
             iat: issued_at,
             exp: issued_at + 2 * state.ttl_secs,
             ttl: state.ttl_secs,
-            status_list: EncodedStatusList {
-                bits: BITS,
-                lst: encode_lst(&assemble(chunks)),
-            },
+            status_list: EncodedStatusList { bits: BITS, lst },
         };
         let jwt = jwt::sign_status_list(&claims, &key).map_err(|e| OAuthError::Internal(e.to_string()))?;
         let digest = Sha256Digest::of(jwt.as_bytes());
@@ -123,6 +134,44 @@ impl Publisher {
             etag: format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest.as_bytes()[..18])),
             jwt,
         })
+    }
+}
+
+impl Publisher {
+    /// The list's `lst` from its chunks, compressing only those whose version is not the
+    /// one its cached segment was made from.
+    fn lst(&self, domain_id: i64, list: i64, chunks: &[Chunk]) -> Result<String, OAuthError> {
+        let parts = (LIST_SIZE / CHUNK_BITS) as usize;
+        let mut bytes = vec![0u8; parts * CHUNK_BYTES];
+        let mut versions = vec![None; parts];
+        for chunk in chunks {
+            let Some(position) = usize::try_from(chunk.no).ok().filter(|p| *p < parts) else {
+                continue;
+            };
+            let place = &mut bytes[position * CHUNK_BYTES..(position + 1) * CHUNK_BYTES];
+            let len = place.len().min(chunk.bits.len());
+            place[..len].copy_from_slice(&chunk.bits[..len]);
+            versions[position] = Some(chunk.version);
+        }
+        let mut all = self
+            .segments
+            .lock()
+            .map_err(|_| OAuthError::Internal("status list segments: lock poisoned".into()))?;
+        if all.len() >= MAX_RENDERINGS && !all.contains_key(&(domain_id, list)) {
+            all.clear();
+        }
+        let cached = all.entry((domain_id, list)).or_insert_with(|| vec![None; parts]);
+        for (position, version) in versions.into_iter().enumerate() {
+            if cached[position]
+                .as_ref()
+                .is_none_or(|(made_from, _)| *made_from != version)
+            {
+                let part = &bytes[position * CHUNK_BYTES..(position + 1) * CHUNK_BYTES];
+                cached[position] = Some((version, deflate_segment(part, position + 1 == parts)));
+            }
+        }
+        let segments = cached.iter().flatten().map(|(_, segment)| segment.as_slice());
+        Ok(lst_from_segments(segments, adler32(&bytes)))
     }
 }
 
