@@ -12,6 +12,7 @@ mod bulk;
 mod cli;
 mod consents;
 mod crash;
+mod deployment;
 mod directory;
 mod errors;
 mod global_revocation;
