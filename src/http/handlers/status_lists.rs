@@ -65,13 +65,14 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let (domain, list_id) = path.into_inner();
     let headers = req.headers();
+    let missing = || ApiError::NotFound(format!("no status list '{list_id}' in identity domain '{domain}'"));
+    // A malformed list id names no list whatever the client accepts.
+    let list = parse_list_id(&list_id).ok_or_else(missing)?;
     if !accepts_status_list_jwt(header_text(headers, &header::ACCEPT)) {
         return Err(ApiError::NotAcceptable(format!(
             "this resource is only available as {STATUS_LIST_JWT}"
         )));
     }
-    let missing = || ApiError::NotFound(format!("no status list '{list_id}' in identity domain '{domain}'"));
-    let list = parse_list_id(&list_id).ok_or_else(missing)?;
     let name = domain.clone();
     let current = state
         .store
