@@ -78,6 +78,14 @@ fn world() -> &'static World {
             let other = clients.pop().unwrap();
             let acme = clients.pop().unwrap();
             let now = clock.now();
+            // A slot as issuance gets one: from a range reserved in the store.
+            let domain_id = acme.domain.id;
+            let range = store
+                .write(move |mut db| {
+                    Box::pin(async move { revokd::store::status_lists::reserve_range(&mut db, domain_id, now).await })
+                })
+                .await
+                .unwrap();
             store
                 .insert_client_token(ClientToken {
                     domain_id: acme.domain.id,
@@ -87,6 +95,10 @@ fn world() -> &'static World {
                     scopes: "read".into(),
                     issued_at: now,
                     expires_at: now + 365 * 24 * 3600 * MICROS_PER_SEC,
+                    status: revokd::domain::status_list::StatusSlot {
+                        list: range.list,
+                        idx: range.start,
+                    },
                 })
                 .await
                 .unwrap();
