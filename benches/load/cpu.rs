@@ -52,13 +52,58 @@ fn process_cpu(pid: u32) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 1000 / TICKS_PER_SEC))
 }
 
+/// The benchmark's scratch database: PostgreSQL processes that serve another database
+/// (someone's tests on the same server) are not counted.
+static DATABASE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Counts only the PostgreSQL processes of `database` (and the server's own: WAL
+/// writer, checkpointer and the like) from now on; `None`: every one.
+pub fn only_database(database: Option<&str>) {
+    if let Ok(mut current) = DATABASE.lock() {
+        *current = database.map(str::to_owned);
+    }
+}
+
 fn postgres_cpu() -> Duration {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Duration::ZERO;
     };
+    let database = DATABASE.lock().ok().and_then(|d| d.clone());
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "postgres"))
+        .filter(|pid| database.as_deref().is_none_or(|database| serves(*pid, database)))
         .filter_map(process_cpu)
         .sum()
+}
+
+/// Whether a PostgreSQL process works for `database` or for the whole server, by its
+/// process title: a client backend is `postgres: [CLUSTER: ]USER DATABASE HOST(PORT)
+/// STATE`, an autovacuum worker `postgres: [CLUSTER: ]autovacuum worker DATABASE`; the
+/// others name none.
+fn serves(pid: u32, database: &str) -> bool {
+    let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let title = String::from_utf8_lossy(&raw).replace('\0', " ");
+    let Some(rest) = title.trim().strip_prefix("postgres: ") else {
+        return true; // the postmaster
+    };
+    let mut words: Vec<&str> = rest.split_whitespace().collect();
+    // `cluster_name` comes first when set (Debian: `15/main:`).
+    if words.first().is_some_and(|w| w.ends_with(':')) {
+        words.remove(0);
+    }
+    let rest = words.join(" ");
+    let named = if rest.starts_with("autovacuum worker") {
+        words.get(2).copied()
+    } else if words
+        .get(2)
+        .is_some_and(|host| host.contains('(') || host.starts_with('['))
+    {
+        words.get(1).copied()
+    } else {
+        None
+    };
+    named.is_none_or(|named| named == database)
 }

@@ -61,9 +61,11 @@ impl Measured {
         self.latency_us.value_at_quantile(0.99) as f64 / 1000.0
     }
 
-    /// A run whose figure can be trusted: no errors and enough requests.
+    /// A run whose figure can be trusted: no errors, the workload never ran dry, and
+    /// the server answered. (A server so slow that no request both started and ended
+    /// within the measured window has a figure too: zero per second.)
     pub fn is_clean(&self) -> bool {
-        self.errors == 0 && !self.exhausted && self.ok > 0
+        self.errors == 0 && !self.exhausted && self.answered > 0
     }
 }
 

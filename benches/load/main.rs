@@ -1,17 +1,23 @@
 //! revokd's load benchmark: the HTTP ceiling, durable revocation, introspection and
 //! `client_credentials` issuance on SQLite and PostgreSQL, at two table sizes, plus
 //! pgbench's single-statement floor, all in one run so that every figure is a ratio
-//! to a baseline measured minutes apart on the same machine.
+//! to a baseline measured minutes apart on the same machine. With `--baseline-binary`,
+//! revocation and issuance are measured on an older revokd too (`baseline.rs`); the
+//! status lists' own figures (fetches, re-rendering, bulk revocation with and without
+//! their bits) are in `status_lists.rs`.
 //!
 //! `bench/run` builds everything with the release profile and runs this; `cargo bench
 //! --bench load -- --help` lists the knobs. Loopback only; nothing here is a test.
 
+mod baseline;
 mod cpu;
 mod loadgen;
 mod pgbench;
 mod report;
 mod seed;
 mod servers;
+mod status_lists;
+mod support;
 mod workloads;
 
 use std::cell::Cell;
@@ -22,14 +28,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use revokd::store::DatabaseUrl;
 use revokd::store::{Store, StoreOptions};
 
 use loadgen::{Measured, Plan};
-use report::{Measure, Report, Row};
-use seed::{BACKGROUND, Fixture, PGBENCH_POOL, REVOCATION_POOL};
+use report::{Measure, Report};
+use seed::{BACKGROUND, PGBENCH_POOL, REVOCATION_POOL, Seeding};
 use servers::Server;
+use support::{Profiler, ScratchDatabase, command_line, environment, expect_clean, push, verify_revoked};
 use workloads::{Introspect, Issue, Revoke, basic};
 
 #[derive(Debug, Parser)]
@@ -50,9 +56,26 @@ struct Options {
     /// Backends to measure.
     #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
     backends: Vec<String>,
-    /// One-use tokens per revocation run (each request revokes a different one).
-    #[arg(long, default_value_t = 400_000)]
+    /// One-use tokens per revocation run (each request revokes a different one). They
+    /// carry status-list slots, so revoking one sets its bit.
+    #[arg(long, default_value_t = 250_000)]
     revocation_pool: u64,
+    /// An older revokd binary (e.g. from `bench/run --baseline-rev REV`): revocation and
+    /// issuance then also run on it, on the same database and tokens, alternating
+    /// (this binary, the baseline, the baseline, this binary), reported as ratios.
+    #[arg(long, env = "BENCH_BASELINE_BIN")]
+    baseline_binary: Option<PathBuf>,
+    /// How the baseline is named in the report (default: its file name).
+    #[arg(long)]
+    baseline_label: Option<String>,
+    /// Rounds of this binary, the baseline, the baseline, this binary per table size
+    /// (the first round's first run is the main run).
+    #[arg(long, default_value_t = 1)]
+    baseline_rounds: u64,
+    /// Tokens in the status-list benchmark's list (1% of them revoked), and in the
+    /// bulk revocations' two clients.
+    #[arg(long, default_value_t = 1_000_000)]
+    list_tokens: u64,
     /// PostgreSQL server on which a scratch database is created (and dropped).
     #[arg(
         long,
@@ -60,14 +83,25 @@ struct Options {
         default_value = "postgres://postgres@127.0.0.1:5432/postgres"
     )]
     postgres_url: String,
-    /// Where the results section is written.
+    /// Where the results sections are written.
     #[arg(long, default_value = "BENCHMARKS.md")]
     out: PathBuf,
+    /// Which sections of `--out` this run may rewrite (each only if it measured what it
+    /// shows): results, baseline, status-lists.
+    #[arg(long, value_delimiter = ',', default_value = "results,baseline,status-lists")]
+    sections: Vec<String>,
     /// Scratch directory (SQLite files, server logs); kept when given.
     #[arg(long)]
     work_dir: Option<PathBuf>,
-    /// Only these of revokd's measures: revocation, introspection, issuance.
-    #[arg(long, value_delimiter = ',', default_value = "revocation,introspection,issuance")]
+    /// Only these of revokd's measures: revocation, introspection, issuance,
+    /// status-list-fetch (a list's fetches from cache and its re-rendering after a
+    /// change), status-list-bulk (bulk revocation with and without the bits, and the
+    /// query the rejected design would run per rendering).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "revocation,introspection,issuance,status-list-fetch,status-list-bulk"
+    )]
     only: Vec<String>,
     /// Record a `perf record -g` profile of revokd during each measured window into this
     /// directory (one file per figure; `perf report -i FILE`).
@@ -109,6 +143,11 @@ async fn run(options: Options) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&work)?;
     let binary = servers::revokd_binary()?;
+    let mut comparison = match &options.baseline_binary {
+        Some(path) => Some(baseline::Comparison::new(path, options.baseline_label.clone())?),
+        None => None,
+    };
+    let mut lists: Vec<status_lists::Results> = Vec::new();
     let mut report = Report {
         plan,
         ceiling: Vec::new(),
@@ -136,12 +175,17 @@ async fn run(options: Options) -> anyhow::Result<()> {
                     &options,
                     &scales,
                     &work,
-                    &mut report,
+                    Outputs {
+                        report: &mut report,
+                        comparison: comparison.as_mut(),
+                        lists: &mut lists,
+                    },
                 )
                 .await?;
             }
             "postgres" => {
                 let scratch = ScratchDatabase::create(&options.postgres_url).await?;
+                cpu::only_database(Some(&scratch.name));
                 let url = DatabaseUrl::Postgres(scratch.url.clone());
                 let result = measure_backend(
                     "postgres",
@@ -151,9 +195,14 @@ async fn run(options: Options) -> anyhow::Result<()> {
                     &options,
                     &scales,
                     &work,
-                    &mut report,
+                    Outputs {
+                        report: &mut report,
+                        comparison: comparison.as_mut(),
+                        lists: &mut lists,
+                    },
                 )
                 .await;
+                cpu::only_database(None);
                 scratch.drop_it().await;
                 result?;
             }
@@ -163,10 +212,27 @@ async fn run(options: Options) -> anyhow::Result<()> {
     report.ceiling.push(ceiling(&work, plan).await?);
     report.wall_seconds = started.elapsed().as_secs_f64();
 
-    let section = report.markdown();
-    println!("{section}");
-    report::write_into(&options.out, &section).with_context(|| format!("cannot write {}", options.out.display()))?;
-    eprintln!("results written to {}", options.out.display());
+    // Each section is rewritten only by a run that measured what it shows.
+    let mut sections = Vec::new();
+    if !report.rows.is_empty() {
+        sections.push((report::RESULTS, report.markdown()));
+    }
+    if let Some(comparison) = comparison.as_ref().filter(|c| !c.is_empty()) {
+        sections.push((report::BASELINE, comparison.markdown(&report)));
+    }
+    if !lists.is_empty() {
+        sections.push((report::STATUS_LISTS, status_lists::markdown(&lists, &report)));
+    }
+    for (markers, section) in sections {
+        println!("{section}");
+        if !options.sections.iter().any(|s| s == markers.key) {
+            eprintln!("{} not written to {} (--sections)", markers.name, options.out.display());
+            continue;
+        }
+        report::write_into(&options.out, markers, &section)
+            .with_context(|| format!("cannot write {}", options.out.display()))?;
+        eprintln!("{} written to {}", markers.name, options.out.display());
+    }
     if options.work_dir.is_none() {
         let _ = std::fs::remove_dir_all(&work);
     }
@@ -189,6 +255,13 @@ async fn ceiling(work: &Path, plan: Plan) -> anyhow::Result<Measured> {
     Ok(measured)
 }
 
+/// Where a backend's figures go.
+struct Outputs<'a> {
+    report: &'a mut Report,
+    comparison: Option<&'a mut baseline::Comparison>,
+    lists: &'a mut Vec<status_lists::Results>,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn measure_backend(
     backend: &'static str,
@@ -198,13 +271,34 @@ async fn measure_backend(
     options: &Options,
     scales: &[u64],
     work: &Path,
-    report: &mut Report,
+    outputs: Outputs<'_>,
 ) -> anyhow::Result<()> {
+    let Outputs {
+        report,
+        mut comparison,
+        lists,
+    } = outputs;
     eprintln!("{backend}: preparing");
     let fixture = seed::prepare(database).await?;
     let store = Store::open(database, &StoreOptions::default()).await?;
     let pool = options.revocation_pool;
-    seed::add_tokens(database, &fixture, REVOCATION_POOL, 0..pool * scales.len() as u64).await?;
+    // Every revocation run takes a slice of its own; with a baseline there are four
+    // runs per table size and round.
+    let runs_per_scale = if comparison.is_some() {
+        4 * options.baseline_rounds.max(1)
+    } else {
+        1
+    };
+    let pool_seeding = Seeding {
+        first_list: Some(seed::next_list(&store, &fixture).await?),
+        ..Seeding::plain(
+            REVOCATION_POOL,
+            0..pool * runs_per_scale * scales.len() as u64,
+            &fixture,
+        )
+    };
+    seed::add(database, Some(&store), &fixture, &pool_seeding).await?;
+    let mut pool_cursor = 0;
     let pgbench_pool = 200_000;
     if backend == "postgres" {
         seed::add_tokens(database, &fixture, PGBENCH_POOL, 0..pgbench_pool).await?;
@@ -212,7 +306,7 @@ async fn measure_backend(
     let plan = report.plan;
     let mut stored = 0;
     let mut peak_rss = 0;
-    for (run, &scale) in scales.iter().enumerate() {
+    for &scale in scales {
         seed::add_tokens(database, &fixture, BACKGROUND, stored..scale).await?;
         stored = scale;
         // The host's speed drifts over minutes: each phase gets a ceiling of its own,
@@ -225,7 +319,8 @@ async fn measure_backend(
             server.address
         );
 
-        let first = run as u64 * pool;
+        let first = pool_cursor;
+        pool_cursor += pool;
         let revoke = Rc::new(Revoke {
             authorization: basic(seed::APP, &fixture.app_secret),
             set: REVOCATION_POOL,
@@ -271,10 +366,34 @@ async fn measure_backend(
         }
         let revoked = revoke.used(first);
 
-        let check = verify_revoked(&server, &store, &fixture, revoked).await?;
-        report.checks.push(format!("{backend}, {}: {check}", scale));
+        let check = verify_revoked(&server, &store, &fixture, revoked.clone()).await?;
+        let bits = seed::verify_bits(&store, &fixture, &pool_seeding, revoked, None).await?;
+        let found = format!("{check}{bits}");
+        if let Some(comparison) = comparison.as_deref_mut() {
+            comparison.push_check(format!("{backend}, {scale}, new binary (the main run): {found}"));
+        }
+        report.checks.push(format!("{backend}, {scale}: {found}"));
         peak_rss = peak_rss.max(server.peak_rss_kib().unwrap_or(0));
         drop(server);
+
+        if let Some(comparison) = comparison.as_deref_mut() {
+            let context = baseline::Context {
+                backend,
+                scale,
+                url_for_server,
+                new_binary: binary,
+                options_only: &options.only,
+                plan,
+                work,
+                store: &store,
+                fixture: &fixture,
+                pool: &pool_seeding,
+            };
+            let rss = comparison
+                .rounds(&context, report, options.baseline_rounds, &mut pool_cursor, pool)
+                .await?;
+            peak_rss = peak_rss.max(rss);
+        }
 
         if let DatabaseUrl::Postgres(url) = database {
             let defines = [("domain", fixture.domain_id.to_string())];
@@ -300,180 +419,22 @@ async fn measure_backend(
         }
     }
     report.peak_rss_kib.push((backend, peak_rss));
+
+    let fetch = options.only.iter().any(|o| o == "status-list-fetch");
+    let bulk = options.only.iter().any(|o| o == "status-list-bulk");
+    if fetch || bulk {
+        let context = status_lists::Context {
+            backend,
+            database,
+            url_for_server,
+            binary,
+            plan,
+            work,
+            store: &store,
+            fixture: &fixture,
+            tokens: options.list_tokens,
+        };
+        lists.push(status_lists::measure(&context, fetch, bulk).await?);
+    }
     Ok(())
-}
-
-fn push(
-    report: &mut Report,
-    measure: Measure,
-    backend: &'static str,
-    scale: u64,
-    measured: Measured,
-    cost: Option<cpu::Cost>,
-) {
-    eprintln!(
-        "    {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms{}",
-        measured.per_second(),
-        measured.p50_ms(),
-        measured.p99_ms(),
-        cost.map(|c| format!(
-            ", CPU per request: revokd {:.0} µs, PostgreSQL {:.0} µs",
-            c.server_us, c.postgres_us
-        ))
-        .unwrap_or_default()
-    );
-    report.rows.push(Row {
-        measure,
-        backend,
-        scale,
-        measured,
-        cost,
-        phase: report.ceiling.len(),
-    });
-}
-
-fn expect_clean(what: &str, measured: &Measured) -> anyhow::Result<()> {
-    if measured.is_clean() {
-        return Ok(());
-    }
-    bail!(
-        "{what}: {} errors{}, first: {}",
-        measured.errors,
-        if measured.exhausted {
-            ", token pool ran dry (raise --revocation-pool)"
-        } else {
-            ""
-        },
-        measured.first_error.as_deref().unwrap_or("-")
-    )
-}
-
-/// Every token a revocation run was answered 200 for must be revoked in the store, and
-/// introspection (over HTTP, on the still running server) must call a sample of them
-/// inactive.
-async fn verify_revoked(
-    server: &Server,
-    store: &Store,
-    fixture: &Fixture,
-    revoked: std::ops::Range<u64>,
-) -> anyhow::Result<String> {
-    let count = revoked.end - revoked.start;
-    let unrevoked = seed::count_unrevoked(store, fixture, REVOCATION_POOL, revoked.clone()).await?;
-    if unrevoked > 0 {
-        bail!("{unrevoked} of {count} tokens answered as revoked are live in the store");
-    }
-    let step = (count / 1000).max(1);
-    let authorization = basic(seed::RESOURCE_SERVER, &fixture.rs_secret);
-    let mut sampled = 0;
-    for index in revoked.step_by(step as usize) {
-        let mut request = Vec::new();
-        workloads::oauth_post(
-            &mut request,
-            "/oauth2/rest/token/introspect",
-            &authorization,
-            &format!("token={}", REVOCATION_POOL.text(index)),
-        );
-        let (status, body) = loadgen::once(server.address, &request).await?;
-        if status != 200 || body != br#"{"active":false}"# {
-            bail!(
-                "revoked token {index} introspects as {status} {}",
-                String::from_utf8_lossy(&body)
-            );
-        }
-        sampled += 1;
-    }
-    Ok(format!(
-        "all {count} tokens revoked in the run are revoked in the store; {sampled} sampled over HTTP introspect as {{\"active\":false}}"
-    ))
-}
-
-/// `perf record` of the server over one measured window (after the warm-up).
-struct Profiler(std::process::Child);
-
-impl Profiler {
-    fn start(server: &Server, plan: Plan, output: &Path) -> anyhow::Result<Self> {
-        if let Some(dir) = output.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let child = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "sleep {warmup}; exec perf record -q --call-graph dwarf,16384 -F 599 -p {pid} -o '{out}' -- sleep {measure}",
-                warmup = plan.warmup.as_secs_f64(),
-                pid = server.pid(),
-                out = output.display(),
-                measure = plan.measure.as_secs_f64(),
-            ))
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .context("cannot run perf")?;
-        Ok(Self(child))
-    }
-
-    fn finish(mut self) {
-        let _ = self.0.wait();
-    }
-}
-
-/// A database of its own on the PostgreSQL server, dropped afterwards.
-struct ScratchDatabase {
-    server: String,
-    name: String,
-    url: String,
-}
-
-impl ScratchDatabase {
-    async fn create(server: &str) -> anyhow::Result<Self> {
-        let name = format!("revokd_bench_{}", std::process::id());
-        let mut admin = AsyncPgConnection::establish(server)
-            .await
-            .with_context(|| format!("cannot reach PostgreSQL at {server}"))?;
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await?;
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
-        let mut url = url::Url::parse(server)?;
-        url.set_path(&name);
-        Ok(Self {
-            server: server.to_owned(),
-            name,
-            url: url.to_string(),
-        })
-    }
-
-    async fn drop_it(self) {
-        if let Ok(mut admin) = AsyncPgConnection::establish(&self.server).await {
-            let _ = admin
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-                .await;
-        }
-    }
-}
-
-fn environment() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let commit = std::process::Command::new("git")
-        .args(["describe", "--always", "--dirty"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
-    format!("{date} on {cpu} × {cores} cores, commit `{commit}`")
-}
-
-fn command_line() -> String {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    if args.is_empty() {
-        "bench/run".into()
-    } else {
-        format!("bench/run {}", args.join(" "))
-    }
 }

@@ -17,6 +17,17 @@ pub enum Measure {
 }
 
 impl Measure {
+    /// The measure in a word or two.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Self::Revocation => "revocation",
+            Self::Introspection => "introspection",
+            Self::Issuance => "client_credentials issuance",
+            Self::PgbenchUpdate => "pgbench UPDATE",
+            Self::PgbenchSelect => "pgbench SELECT",
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Self::Revocation => "revocation (durable, a distinct live token each)",
@@ -260,7 +271,7 @@ impl Report {
     }
 }
 
-fn scale_label(scale: u64) -> String {
+pub fn scale_label(scale: u64) -> String {
     let exponent = (scale as f64).log10();
     if scale > 0 && (exponent - exponent.round()).abs() < 1e-9 {
         format!("10^{}", exponent.round() as u32)
@@ -279,19 +290,66 @@ fn verdict(value: Option<f64>, goal: f64, at_least: bool) -> String {
     }
 }
 
-/// Replaces what lies between the result markers of `BENCHMARKS.md` (creating the
-/// file around them if needed); the hand-written analysis around them stays.
-pub fn write_into(path: &std::path::Path, section: &str) -> std::io::Result<()> {
-    const START: &str = "<!-- results:start (written by bench/run) -->";
-    const END: &str = "<!-- results:end -->";
+/// A part of `BENCHMARKS.md` that `bench/run` writes: what lies between its two
+/// markers. Each is rewritten only by a run that measured what it shows, so the others
+/// (and the hand-written text around them) stay as they were.
+#[derive(Debug, Clone, Copy)]
+pub struct Markers {
+    /// What `--sections` calls it.
+    pub key: &'static str,
+    pub name: &'static str,
+    start: &'static str,
+    end: &'static str,
+    /// The heading of the section created when the file has no such markers yet.
+    heading: &'static str,
+}
+
+/// The load figures and targets above.
+pub const RESULTS: Markers = Markers {
+    key: "results",
+    name: "results",
+    start: "<!-- results:start (written by bench/run) -->",
+    end: "<!-- results:end -->",
+    heading: "## Results",
+};
+
+/// Revocation and issuance against a baseline binary (`baseline.rs`).
+pub const BASELINE: Markers = Markers {
+    key: "baseline",
+    name: "baseline comparison",
+    start: "<!-- baseline:start (written by bench/run --baseline-rev) -->",
+    end: "<!-- baseline:end -->",
+    heading: "## Against a baseline binary",
+};
+
+/// The status lists' own figures (`status_lists.rs`).
+pub const STATUS_LISTS: Markers = Markers {
+    key: "status-lists",
+    name: "status-list figures",
+    start: "<!-- status-lists:start (written by bench/run) -->",
+    end: "<!-- status-lists:end -->",
+    heading: "## Status lists",
+};
+
+/// Replaces what lies between `markers` in `BENCHMARKS.md` (appending a section with
+/// them if the file has none); everything else in the file stays.
+pub fn write_into(path: &std::path::Path, markers: Markers, section: &str) -> std::io::Result<()> {
+    let (start_marker, end_marker) = (markers.start, markers.end);
     let existing = std::fs::read_to_string(path).unwrap_or_default();
-    let replaced = match (existing.find(START), existing.find(END)) {
-        (Some(start), Some(end)) if start < end => format!(
-            "{}{START}\n{section}{END}{}",
+    let between = existing.find(start_marker).and_then(|start| {
+        let end = start + existing[start..].find(end_marker)?;
+        Some((start, end + end_marker.len()))
+    });
+    let replaced = match between {
+        Some((start, end)) => format!(
+            "{}{start_marker}\n{section}{end_marker}{}",
             &existing[..start],
-            &existing[end + END.len()..]
+            &existing[end..]
         ),
-        _ => format!("{existing}\n## Results\n\n{START}\n{section}{END}\n"),
+        None => format!(
+            "{existing}\n{}\n\n{start_marker}\n{section}{end_marker}\n",
+            markers.heading
+        ),
     };
     std::fs::write(path, replaced)
 }

@@ -2,8 +2,13 @@
 //! code, and tokens written straight into the store in bulk (issuing 10^7 tokens over
 //! HTTP would take longer than the whole benchmark may).
 //!
-//! Every seeded token is a live access token of the `app` client whose plain text the
-//! benchmark can rebuild from a prefix and an index, so requests can present it.
+//! Every seeded token is an access token of one of the bench clients (`app` unless
+//! said otherwise) whose plain text the benchmark can rebuild from a prefix and an
+//! index, so requests can present it. A seeding may give its tokens status-list slots
+//! (consecutive indices of fresh lists of the bench domain, SPEC §3.10) as issuance
+//! would, and may store some of them as already revoked, with their bits set.
+
+mod slots;
 
 use std::ops::Range;
 use std::time::Instant;
@@ -11,20 +16,28 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use revokd::admin::{Actor, Admin};
 use revokd::clock::{Clock, MICROS_PER_SEC};
+use revokd::domain::status_list::LIST_SIZE;
 use revokd::domain::{ClientId, ClientSpec, ClientType, DomainName, DomainSettings, GrantType, Scope, Scopes};
 use revokd::security::Sha256Digest;
 use revokd::store::DatabaseUrl;
 use revokd::store::models::NewToken;
 use revokd::store::schema::tokens;
 use revokd::store::{Store, StoreOptions, clients, domains};
+pub use slots::{next_list, verify_bits};
 
 pub const DOMAIN: &str = "bench";
 pub const APP: &str = "app";
 pub const RESOURCE_SERVER: &str = "rs";
+/// Owns the status-list benchmark's 10^6 tokens with slots (and revokes some of them).
+pub const BULK_SLOTS: &str = "bulk-slots";
+/// Owns as many tokens without slots, for the same bulk revocation without bits.
+pub const BULK_PLAIN: &str = "bulk-plain";
+/// The operator token every benchmarked server is started with (loopback only).
+pub const ADMIN_TOKEN: &str = "bench-operator-token";
 
 /// Makes seeded tokens as long as a real ES256 access JWT (about 340 characters), so
 /// requests carry what they would in production.
@@ -47,6 +60,10 @@ pub const BACKGROUND: TokenSet = TokenSet { prefix: "bg-" };
 pub const REVOCATION_POOL: TokenSet = TokenSet { prefix: "rv-" };
 /// One-use tokens for pgbench's `UPDATE`, so it never touches the other sets.
 pub const PGBENCH_POOL: TokenSet = TokenSet { prefix: "pg-" };
+/// The status-list benchmark's list: tokens of `bulk-slots`, each with a slot.
+pub const LISTED: TokenSet = TokenSet { prefix: "sl-" };
+/// The same number of tokens of `bulk-plain`, in no list.
+pub const UNLISTED: TokenSet = TokenSet { prefix: "nl-" };
 
 impl TokenSet {
     pub fn text(self, index: u64) -> String {
@@ -71,11 +88,14 @@ pub struct Fixture {
     pub app_ref: i64,
     pub app_secret: String,
     pub rs_secret: String,
+    pub bulk_slots_ref: i64,
+    pub bulk_slots_secret: String,
+    pub bulk_plain_ref: i64,
 }
 
-/// Runs the migrations and creates the domain with its two confidential clients:
-/// `app` (tokens are issued to it and it revokes them) and `rs` (a resource server
-/// that introspects).
+/// Runs the migrations and creates the domain with its confidential clients: `app`
+/// (tokens are issued to it and it revokes them), `rs` (a resource server that
+/// introspects), and the owners of the status-list benchmark's tokens.
 pub async fn prepare(database: &DatabaseUrl) -> anyhow::Result<Fixture> {
     let store = Store::open(database, &StoreOptions::default()).await?;
     let admin = Admin::new(store.clone(), Clock::system());
@@ -86,10 +106,8 @@ pub async fn prepare(database: &DatabaseUrl) -> anyhow::Result<Fixture> {
     };
     admin.create_domain(domain.clone(), settings, Actor::cli()).await?;
     let mut secrets = Vec::new();
-    for (client_id, grants) in [
-        (APP, vec![GrantType::ClientCredentials]),
-        (RESOURCE_SERVER, vec![GrantType::ClientCredentials]),
-    ] {
+    for client_id in [APP, RESOURCE_SERVER, BULK_SLOTS, BULK_PLAIN] {
+        let grants = vec![GrantType::ClientCredentials];
         let created = admin
             .create_client(
                 &domain,
@@ -106,32 +124,94 @@ pub async fn prepare(database: &DatabaseUrl) -> anyhow::Result<Fixture> {
         let secret = created.client_secret.context("a confidential client has a secret")?;
         secrets.push(secret.expose().to_owned());
     }
-    let (domain_id, app_ref) = store
+    let (domain_id, refs) = store
         .read(|mut db| {
             Box::pin(async move {
                 let domain = domains::find_by_name(&mut db, DOMAIN).await?;
                 let Some(domain) = domain else { return Ok(None) };
-                let app = clients::find(&mut db, domain.id, APP).await?;
-                Ok(app.map(|app| (domain.id, app.id)))
+                let mut refs = Vec::new();
+                for name in [APP, BULK_SLOTS, BULK_PLAIN] {
+                    let Some(client) = clients::find(&mut db, domain.id, name).await? else {
+                        return Ok(None);
+                    };
+                    refs.push(client.id);
+                }
+                Ok(Some((domain.id, refs)))
             })
         })
         .await?
-        .context("the bench domain was just created")?;
+        .context("the bench domain and its clients were just created")?;
     Ok(Fixture {
         domain_id,
-        app_ref,
+        app_ref: refs[0],
         app_secret: secrets.remove(0),
         rs_secret: secrets.remove(0),
+        bulk_slots_ref: refs[1],
+        bulk_slots_secret: secrets.remove(0),
+        bulk_plain_ref: refs[2],
     })
 }
 
-/// Stores the tokens `set[range]` as live access tokens of `app`.
+/// What one seeding stores: `set[range]`, as access tokens of `client_ref`.
+#[derive(Debug, Clone)]
+pub struct Seeding {
+    pub set: TokenSet,
+    pub range: Range<u64>,
+    pub client_ref: i64,
+    /// Status-list slots from this list on: token `range.start + j` gets index
+    /// `j % LIST_SIZE` of list `first_list + j / LIST_SIZE`, as if issued in that order.
+    /// The lists' rows are created with `reserved` past them (so issuance reserves
+    /// fresh ranges after them) and their chunks with them. `None`: in no list, like
+    /// tokens issued before status lists.
+    pub first_list: Option<i64>,
+    /// Indices of `set` stored as already revoked (by the benchmark), bits set.
+    pub revoked: Vec<u64>,
+    /// SQLite: rows stored in index order, as issuance would store them (the order of
+    /// their slots), rather than in hash order, the quicker load. (PostgreSQL stores
+    /// them in index order either way.)
+    pub in_index_order: bool,
+}
+
+impl Seeding {
+    /// Live tokens of `app`, in no list.
+    pub fn plain(set: TokenSet, range: Range<u64>, fixture: &Fixture) -> Self {
+        Self {
+            set,
+            range,
+            client_ref: fixture.app_ref,
+            first_list: None,
+            revoked: Vec::new(),
+            in_index_order: false,
+        }
+    }
+
+    /// The slot of token `index` of the set, if it has one.
+    pub fn slot(&self, index: u64) -> Option<(i64, i64)> {
+        let first = self.first_list?;
+        let j = i64::try_from(index.checked_sub(self.range.start)?).ok()?;
+        Some((first + j / LIST_SIZE, j % LIST_SIZE))
+    }
+}
+
+/// Stores the tokens `set[range]` as live access tokens of `app`, in no list.
 pub async fn add_tokens(
     database: &DatabaseUrl,
     fixture: &Fixture,
     set: TokenSet,
     range: Range<u64>,
 ) -> anyhow::Result<()> {
+    add(database, None, fixture, &Seeding::plain(set, range, fixture)).await
+}
+
+/// Stores what `seeding` describes: the token rows, then (through `store`, needed for
+/// these) the lists and chunks their slots lie in and the revoked ones marked.
+pub async fn add(
+    database: &DatabaseUrl,
+    store: Option<&Store>,
+    fixture: &Fixture,
+    seeding: &Seeding,
+) -> anyhow::Result<()> {
+    let range = seeding.range.clone();
     if range.is_empty() {
         return Ok(());
     }
@@ -140,38 +220,57 @@ pub async fn add_tokens(
     let now = Clock::system().now();
     let times = (now - 60 * MICROS_PER_SEC, now + 24 * 3600 * MICROS_PER_SEC);
     match database {
-        DatabaseUrl::Postgres(url) => seed_postgres(url, fixture, set, range, times).await?,
+        DatabaseUrl::Postgres(url) => seed_postgres(url, fixture, seeding, times).await?,
         DatabaseUrl::Sqlite(path) => {
-            let (path, fixture) = (path.clone(), fixture.clone());
-            tokio::task::spawn_blocking(move || seed_sqlite(&path, &fixture, set, range, times)).await??
+            let (path, fixture, seeding) = (path.clone(), fixture.clone(), seeding.clone());
+            tokio::task::spawn_blocking(move || seed_sqlite(&path, &fixture, &seeding, times)).await??
         }
+    }
+    if seeding.first_list.is_some() || !seeding.revoked.is_empty() {
+        let store = store.context("a seeding with slots or revoked tokens needs the store")?;
+        if seeding.first_list.is_some() {
+            slots::add_lists(store, fixture, seeding, now).await?;
+        }
+        slots::mark_revoked(store, fixture, seeding.set, &seeding.revoked, times.0).await?;
     }
     // What the load left in the page cache goes to disk now, not during a measurement.
     let _ = std::process::Command::new("sync").status();
     eprintln!(
-        "  seeded {count} {}* tokens in {:.1} s",
-        set.prefix,
+        "  seeded {count} {}* tokens{}{} in {:.1} s",
+        seeding.set.prefix,
+        match (seeding.slot(range.start), seeding.slot(range.end - 1)) {
+            (Some((first, _)), Some((last, _))) => format!(" with slots in lists {first}..={last}"),
+            _ => String::new(),
+        },
+        if seeding.revoked.is_empty() {
+            String::new()
+        } else {
+            format!(", {} of them revoked", seeding.revoked.len())
+        },
         started.elapsed().as_secs_f64()
     );
     Ok(())
 }
 
-/// Rows are inserted in hash order, so the `(domain_id, token_hash)` index grows at its
-/// end instead of splitting pages all over: 10^7 rows in tens of seconds, not minutes.
+/// Rows are inserted in hash order (unless `in_index_order`), so the `(domain_id,
+/// token_hash)` index grows at its end instead of splitting pages all over: 10^7 rows in
+/// tens of seconds, not minutes.
 fn seed_sqlite(
     path: &str,
     fixture: &Fixture,
-    set: TokenSet,
-    range: Range<u64>,
+    seeding: &Seeding,
     (issued_at, expires_at): (i64, i64),
 ) -> anyhow::Result<()> {
+    let (set, range) = (seeding.set, seeding.range.clone());
     let mut conn = SqliteConnection::establish(path)?;
     // Durability of the seed is not what is measured; speed of loading it matters.
     conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = OFF; PRAGMA cache_size = -1048576;")?;
     let mut hashed: Vec<([u8; 32], u64)> = range
         .map(|i| (*Sha256Digest::of(set.text(i).as_bytes()).as_bytes(), i))
         .collect();
-    hashed.sort_unstable();
+    if !seeding.in_index_order {
+        hashed.sort_unstable();
+    }
     const ROWS_PER_INSERT: usize = 2000;
     for transaction in hashed.chunks(500_000) {
         conn.transaction(|conn| {
@@ -180,21 +279,21 @@ fn seed_sqlite(
                 let values: Vec<NewToken<'_>> = rows
                     .iter()
                     .zip(&jtis)
-                    .map(|((hash, _), jti)| NewToken {
+                    .map(|((hash, i), jti)| NewToken {
                         domain_id: fixture.domain_id,
                         kind: revokd::domain::revocation::TokenKind::Access,
                         token_hash: hash,
                         jti,
                         family_ref: None,
                         parent_ref: None,
-                        client_ref: fixture.app_ref,
+                        client_ref: seeding.client_ref,
                         user_ref: None,
                         consent_ref: None,
                         scopes: "read",
                         issued_at,
                         expires_at,
-                        status_list: None,
-                        status_idx: None,
+                        status_list: seeding.slot(*i).map(|(list, _)| list),
+                        status_idx: seeding.slot(*i).map(|(_, idx)| idx),
                     })
                     .collect();
                 diesel::RunQueryDsl::execute(diesel::insert_into(tokens::table).values(&values), conn)?;
@@ -221,10 +320,10 @@ struct IndexDefinition {
 async fn seed_postgres(
     url: &str,
     fixture: &Fixture,
-    set: TokenSet,
-    range: Range<u64>,
+    seeding: &Seeding,
     (issued_at, expires_at): (i64, i64),
 ) -> anyhow::Result<()> {
+    let (set, range) = (seeding.set, seeding.range.clone());
     let mut conn = AsyncPgConnection::establish(url).await?;
     // The rows reference the bench domain and client, known to exist: skip the
     // per-row foreign key triggers for the load.
@@ -244,9 +343,13 @@ async fn seed_postgres(
     for index in &indexes {
         conn.batch_execute(&format!("DROP INDEX {}", index.indexname)).await?;
     }
+    // Slots as `Seeding::slot` gives them ($7: the first list or NULL, $8: the range's start).
     let insert = format!(
-        "INSERT INTO tokens (domain_id, kind, token_hash, jti, client_ref, scopes, issued_at, expires_at) \
-         SELECT $1, 'access', sha256(convert_to({text}, 'UTF8')), '{prefix}' || i, $2, 'read', $3, $4 \
+        "INSERT INTO tokens (domain_id, kind, token_hash, jti, client_ref, scopes, issued_at, expires_at, \
+         status_list, status_idx) \
+         SELECT $1, 'access', sha256(convert_to({text}, 'UTF8')), '{prefix}' || i, $2, 'read', $3, $4, \
+         $7::bigint + (i - $8::bigint) / {LIST_SIZE}, \
+         CASE WHEN $7::bigint IS NULL THEN NULL ELSE (i - $8::bigint) % {LIST_SIZE} END \
          FROM generate_series($5::bigint, $6::bigint) AS i",
         text = set.sql_text(),
         prefix = set.prefix,
@@ -258,11 +361,13 @@ async fn seed_postgres(
         let last = i64::try_from(to - 1)?;
         diesel::sql_query(&insert)
             .bind::<BigInt, _>(fixture.domain_id)
-            .bind::<BigInt, _>(fixture.app_ref)
+            .bind::<BigInt, _>(seeding.client_ref)
             .bind::<BigInt, _>(issued_at)
             .bind::<BigInt, _>(expires_at)
             .bind::<BigInt, _>(first)
             .bind::<BigInt, _>(last)
+            .bind::<Nullable<BigInt>, _>(seeding.first_list)
+            .bind::<BigInt, _>(i64::try_from(range.start)?)
             .execute(&mut conn)
             .await?;
         from = to;

@@ -44,7 +44,8 @@ pub fn revokd_binary() -> anyhow::Result<PathBuf> {
 }
 
 impl Server {
-    /// `revokd serve` on `database_url` with its default settings.
+    /// `revokd serve` on `database_url` with its default settings (and the bench's
+    /// operator token, for bulk revocations).
     pub async fn revokd(binary: &Path, database_url: &str, work: &Path, name: &str) -> anyhow::Result<Self> {
         let address = free_address()?;
         let log = work.join(format!("{name}.log"));
@@ -52,6 +53,7 @@ impl Server {
             .arg("serve")
             .env("DATABASE_URL", database_url)
             .env("REVOKD_LISTEN", address.to_string())
+            .env("REVOKD_ADMIN_TOKEN", crate::seed::ADMIN_TOKEN)
             .env(
                 "RUST_LOG",
                 std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "info".into()),
