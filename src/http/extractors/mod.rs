@@ -22,3 +22,14 @@ pub use identity_domain::IdentityDomain;
 pub use oauth_form::OAuthForm;
 pub use operator::Operator;
 pub use user_bearer::UserBearer;
+
+/// The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1, the scheme in
+/// any case), trimmed; `None` without one. Every bearer-authenticated request reads it here.
+pub fn bearer_token(headers: &actix_web::http::header::HeaderMap) -> Option<&str> {
+    headers
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+}

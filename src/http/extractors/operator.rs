@@ -4,7 +4,6 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::http::error::ApiError;
@@ -34,13 +33,7 @@ impl Operator {
         let Some(expected) = &state.admin_token else {
             return Err(refuse("the operator API is disabled: REVOKD_ADMIN_TOKEN is not set"));
         };
-        let presented = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
+        let presented = super::bearer_token(req.headers())
             .ok_or_else(|| refuse("send the operator token as Authorization: Bearer <token>"))?;
         if !expected.matches(presented) {
             return Err(refuse("the operator token is not valid"));

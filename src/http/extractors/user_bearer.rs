@@ -6,7 +6,6 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::IdentityDomain;
@@ -26,13 +25,7 @@ impl FromRequest for UserBearer {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let domain = IdentityDomain::from_request(req, payload).into_inner();
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let presented = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim().to_owned());
+        let presented = super::bearer_token(req.headers()).map(str::to_owned);
         Box::pin(async move {
             let domain = domain?.0;
             let state = state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;

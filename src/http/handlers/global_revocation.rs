@@ -1,7 +1,6 @@
 //! `POST {issuer}/global-token-revocation` (SPEC §3.13,
 //! draft-parecki-oauth-global-token-revocation): revoke everything of one user.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -11,7 +10,7 @@ use super::params::DomainPath;
 use crate::domain::DomainName;
 use crate::http::error::documented::{JsonBodyRefused, StoreUnavailable, UserTokenRefused};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extractors::{ValidJson, base_url, issuer};
+use crate::http::extractors::{ValidJson, base_url, bearer_token, issuer};
 use crate::http::limits::MAX_TOKEN_BYTES;
 use crate::http::middleware::RequestId;
 use crate::http::state::AppState;
@@ -65,13 +64,7 @@ pub async fn revoke(
         realm: realm.clone(),
         description: "the access token is not valid".into(),
     };
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
+    let bearer = bearer_token(req.headers())
         .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_BYTES)
         .map(|t| PlainToken::new(t.to_owned()))
         .ok_or_else(refuse)?;
