@@ -15,6 +15,7 @@ use super::DatabaseUrl;
 use super::batcher::{Batcher, Ran};
 use super::revocations::{self, Revocation, Revoked};
 use super::sqlite::{self, SqliteConn};
+use super::status_lists;
 use super::tokens::{self, ClientToken, TokenView};
 use super::writer::Writer;
 use super::{Backend, Db, Operation, StoreError, StoreOptions};
@@ -70,6 +71,7 @@ impl Pools {
                     .map_err(|e| StoreError::Internal(e.to_string()))?;
                 // Fail at start-up, not at the first request, when the server is unreachable.
                 drop(pool.get().await?);
+                tokio::spawn(status_lists::fold_while_open(pool.weak()));
                 Ok(Self::Postgres {
                     lookups: Batcher::start(pool.clone(), LOOKUP_WORKERS, look_up_batch),
                     revocations: Batcher::start(pool.clone(), REVOCATION_WORKERS, revocations::run_pg_batch),

@@ -153,6 +153,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    status_list_pending (domain_id, list_no, idx) {
+        domain_id -> BigInt,
+        list_no -> BigInt,
+        idx -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     domains,
     clients,
@@ -165,4 +173,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     revocation_watermarks,
     status_lists,
     status_list_chunks,
+    status_list_pending,
 );

@@ -654,3 +654,80 @@ mod born_dead {
         a_token_issued_under_a_watermark_is_invalid_at_once(app).await;
     }
 }
+
+/// PostgreSQL queues the bits revocations set and folds them into their chunks later
+/// (`store::status_lists`, `postgres.rs`): a list shows queued bits at once, and a fold
+/// changes neither its bits nor its version, so the same signed list is served (304).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_queued_bits_show_at_once_and_folding_them_changes_nothing_served() {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use revokd::store::Db;
+    use revokd::store::schema::status_list_pending;
+    use revokd::store::status_lists::fold_pending;
+
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await else {
+        return;
+    };
+    let domain = app.create_domain().await;
+    let web = app
+        .create_client(&domain, json!({"client_id":"web","grant_types":["client_credentials"]}))
+        .await;
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        let issued = app.token(&domain, &web, &[("grant_type", "client_credentials")]).await;
+        tokens.push(issued.body["access_token"].as_str().unwrap().to_owned());
+    }
+    let slots: Vec<_> = tokens.iter().map(|t| slot(t)).collect();
+    for token in [&tokens[0], &tokens[2]] {
+        assert_eq!(app.revoke(&domain, &web, &[("token", token)]).await.status, 200);
+    }
+    let queued = get_list(&app, &slots[0].uri, &[]).await;
+    let etag = header(&queued, "etag").expect("an ETag").to_owned();
+    let list = verify(&queued.text().await.unwrap(), &jwks(&app, &domain).await);
+    assert_eq!(
+        slots.iter().map(|s| list.is_invalid(s.idx)).collect::<Vec<_>>(),
+        [true, false, true]
+    );
+
+    // Whatever the background fold has moved already, nothing is queued after this.
+    let name = domain.clone();
+    let left: i64 = app
+        .store
+        .write(move |mut db| {
+            Box::pin(async move {
+                let Db::Postgres(conn) = &mut db else {
+                    unreachable!("a PostgreSQL test")
+                };
+                fold_pending(conn).await?;
+                let (domain_row, _) = revokd::store::clients::find_with_domain(&mut db, &name, "web")
+                    .await?
+                    .unwrap();
+                let Db::Postgres(conn) = &mut db else {
+                    unreachable!("a PostgreSQL test")
+                };
+                Ok(status_list_pending::table
+                    .filter(status_list_pending::domain_id.eq(domain_row.id))
+                    .count()
+                    .get_result(&mut **conn)
+                    .await?)
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the fold moved every queued bit of the domain");
+    let folded = get_list(&app, &slots[0].uri, &[("if-none-match", &etag)]).await;
+    assert_eq!(folded.status(), 304, "folding changed the list's version");
+    let list = fetch(&app, &domain, &slots[0].uri).await;
+    assert_eq!(
+        slots.iter().map(|s| list.is_invalid(s.idx)).collect::<Vec<_>>(),
+        [true, false, true]
+    );
+
+    // A revocation after the fold changes the list again.
+    assert_eq!(app.revoke(&domain, &web, &[("token", &tokens[1])]).await.status, 200);
+    let changed = get_list(&app, &slots[0].uri, &[("if-none-match", &etag)]).await;
+    assert_eq!(changed.status(), 200);
+    let list = verify(&changed.text().await.unwrap(), &jwks(&app, &domain).await);
+    assert!(slots.iter().all(|s| list.is_invalid(s.idx)));
+}

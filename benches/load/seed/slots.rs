@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use revokd::domain::status_list::{CHUNK_BITS, CHUNK_BYTES, LIST_SIZE, RANGE_SIZE, set_bit};
 use revokd::security::Sha256Digest;
-use revokd::store::Store;
 use revokd::store::schema::{status_list_chunks, status_lists, tokens};
+use revokd::store::{Store, status_lists as list_store};
 
 use super::{Fixture, Seeding, TokenSet};
 
@@ -139,27 +139,15 @@ pub async fn read_chunks(
     lists: std::ops::RangeInclusive<i64>,
 ) -> anyhow::Result<std::collections::HashMap<(i64, i64), Vec<u8>>> {
     let domain_id = fixture.domain_id;
-    let (first, last) = (*lists.start(), *lists.end());
-    let rows: Vec<(i64, i64, Vec<u8>)> = store
-        .read(move |mut db| {
-            Box::pin(async move {
-                Ok(revokd::on_db!(&mut db, |conn| status_list_chunks::table
-                    .filter(status_list_chunks::domain_id.eq(domain_id))
-                    .filter(status_list_chunks::list_no.between(first, last))
-                    .select((
-                        status_list_chunks::list_no,
-                        status_list_chunks::chunk_no,
-                        status_list_chunks::bits
-                    ))
-                    .load(conn)
-                    .await)?)
-            })
-        })
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(list, chunk, bits)| ((list, chunk), bits))
-        .collect())
+    let mut found = std::collections::HashMap::new();
+    for list in lists {
+        // As the list's endpoint reads them: on PostgreSQL with the queued bits set.
+        let (_, chunks) = store
+            .read(move |mut db| Box::pin(async move { list_store::chunks(&mut db, domain_id, list).await }))
+            .await?;
+        found.extend(chunks.into_iter().map(|chunk| ((list, chunk.no), chunk.bits)));
+    }
+    Ok(found)
 }
 
 /// Checks the status-list bits of the tokens `range` of `seeding` in the store: every

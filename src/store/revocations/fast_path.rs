@@ -2,8 +2,8 @@
 //! own token (level `NONE`, or a token without family and consent), all carried out by
 //! ONE statement (a data-modifying `WITH`, atomic by itself, no `BEGIN`/`COMMIT` round
 //! trips). It is [`super::execute`] for such a batch, built from the same pieces: the
-//! marks with [`liveness::live`], the status-list bits with the statement of
-//! `status_lists::set_bits`, the audit rows with [`super::audit_event`]. A new side
+//! marks with [`liveness::live`], the status-list bits queued as
+//! `status_lists::set_bits` queues them, the audit rows with [`super::audit_event`]. A new side
 //! effect of the pipeline is one more CTE here.
 
 use std::collections::HashSet;
@@ -121,13 +121,14 @@ impl QueryFragment<Pg> for RevokeSingleTokens<'_> {
             " RETURNING tokens.domain_id, tokens.id, tokens.status_list, tokens.status_idx), \
              bits AS (",
         );
-        // `status_lists::set_bits`, over the tokens just marked.
-        out.push_sql(status_lists::SET_BITS_PG_HEAD);
+        // `status_lists::set_bits`, over the tokens just marked: queued, so that
+        // concurrent batches do not wait for each other on the chunk their tokens share.
+        out.push_sql(status_lists::QUEUE_BITS_HEAD);
         out.push_sql(
             "(SELECT domain_id AS d, status_list AS l, status_idx AS i FROM marked \
              WHERE status_list IS NOT NULL) AS m",
         );
-        out.push_sql(status_lists::SET_BITS_PG_TAIL);
+        out.push_sql(status_lists::QUEUE_BITS_TAIL);
         out.push_sql(
             " RETURNING 1), \
              logged AS (INSERT INTO audit_events (domain_id, occurred_at, action, actor, request_id, details) \

@@ -78,9 +78,9 @@ pub async fn execute(db: &mut Db<'_>, batch: &[Revocation]) -> Result<Vec<Revoke
 /// [`execute`], but the status-list bits are the caller's to set, with
 /// `status_lists::set_bits`, as the last write of its transaction. A transaction that
 /// goes on writing after a revocation (a refresh's retry inserts the new pair) does
-/// this: the chunks are rows every revocation and refresh of the domain may want, and
-/// a transaction that holds one while it waits for another row closes a cycle with one
-/// that holds that row and waits for the chunk.
+/// this: a large set of bits is written to the chunks, rows every revocation of the
+/// domain may want, and a transaction that holds one while it waits for another row
+/// closes a cycle with one that holds that row and waits for the chunk.
 pub async fn execute_leaving_bits(
     db: &mut Db<'_>,
     batch: &[Revocation],

@@ -3,18 +3,22 @@
 //! reads. Bits are set only from inside the transaction of whatever ended their token:
 //! the revocation pipeline (`revocations`) and, for a token born dead, its issuance.
 //!
-//! A list's version is the sum of its chunks' versions; every change to a chunk adds
-//! one, so the sum goes up exactly when a bit changed, and it is read with the bits it
-//! describes, in one statement.
+//! A list's version is the sum of its chunks' versions (on PostgreSQL plus its queued
+//! bits, `postgres.rs`); every change adds to it, so the sum goes up exactly when a bit
+//! changed, and it is read with the bits it describes, in one statement.
+
+mod postgres;
 
 use std::collections::BTreeMap;
 
 use diesel::dsl::{not, sql};
-use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Nullable};
+use diesel::sql_types::{BigInt, Nullable};
 use diesel_async::RunQueryDsl;
+
+pub use postgres::fold_pending;
+pub(super) use postgres::fold_while_open;
+pub(crate) use postgres::{QUEUE_BITS_HEAD, QUEUE_BITS_TAIL};
 
 use super::schema::{domains, status_list_chunks, status_lists, tokens};
 use super::{Db, StoreError, liveness};
@@ -118,17 +122,15 @@ async fn create_chunk(db: &mut Db<'_>, domain_id: i64, range: Reserved) -> Resul
 /// A bit to set: the token's domain and its slot.
 pub type DomainSlot = (i64, StatusSlot);
 
-/// Sets these bits (INVALID), one write per chunk they fall in, each chunk's version
-/// one up. On PostgreSQL one statement ([`SET_BITS_PG_HEAD`]); on SQLite the writer
-/// flips them in the rows it holds.
+/// Sets these bits (INVALID). On PostgreSQL one statement, which queues them
+/// (`postgres.rs`); on SQLite the writer flips them in their chunks, one write per
+/// chunk, each chunk's version one up.
 pub async fn set_bits(db: &mut Db<'_>, bits: &[DomainSlot]) -> Result<(), StoreError> {
     if bits.is_empty() {
         return Ok(());
     }
     match db {
-        Db::Postgres(conn) => {
-            SetBitsPg::new(bits).execute(&mut **conn).await?;
-        }
+        Db::Postgres(conn) => postgres::set_bits(conn, bits).await?,
         Db::Sqlite(conn) => {
             let mut by_chunk: BTreeMap<(i64, i64, i64), Vec<i64>> = BTreeMap::new();
             for (domain_id, slot) in bits {
@@ -171,56 +173,6 @@ pub async fn set_bits(db: &mut Db<'_>, bits: &[DomainSlot]) -> Result<(), StoreE
     Ok(())
 }
 
-/// The start of PostgreSQL's bit-setting `UPDATE`: what follows is a row source of
-/// `(d, l, i)` (domain, list, index) and [`SET_BITS_PG_TAIL`]. The revocation fast path
-/// feeds it the tokens it marked; [`set_bits`] feeds it arrays.
-pub(crate) const SET_BITS_PG_HEAD: &str = "UPDATE status_list_chunks c \
-     SET bits = revokd_set_bits(c.bits, s.offsets), version = c.version + 1 \
-     FROM (SELECT d, l, i / 32768 AS chunk_no, array_agg(i % 32768) AS offsets FROM ";
-pub(crate) const SET_BITS_PG_TAIL: &str = " GROUP BY 1, 2, 3) s \
-     WHERE c.domain_id = s.d AND c.list_no = s.l AND c.chunk_no = s.chunk_no";
-
-/// [`SET_BITS_PG_HEAD`] over `unnest` of one array per column.
-struct SetBitsPg {
-    domain_ids: Vec<i64>,
-    lists: Vec<i64>,
-    indices: Vec<i64>,
-}
-
-impl SetBitsPg {
-    fn new(bits: &[DomainSlot]) -> Self {
-        Self {
-            domain_ids: bits.iter().map(|(d, _)| *d).collect(),
-            lists: bits.iter().map(|(_, s)| s.list).collect(),
-            indices: bits.iter().map(|(_, s)| s.idx).collect(),
-        }
-    }
-}
-
-impl QueryFragment<Pg> for SetBitsPg {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql(SET_BITS_PG_HEAD);
-        out.push_sql("unnest(");
-        super::push_binds!(
-            out,
-            Array<BigInt> => &self.domain_ids,
-            Array<BigInt> => &self.lists,
-            Array<BigInt> => &self.indices,
-        );
-        out.push_sql(") AS u (d, l, i)");
-        out.push_sql(SET_BITS_PG_TAIL);
-        Ok(())
-    }
-}
-
-/// What [`SetBitsPg`] is prepared as: its text does not depend on the bits.
-struct SetBitsPgStatement;
-
-impl QueryId for SetBitsPg {
-    type QueryId = SetBitsPgStatement;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
 /// The filters every question below asks with, on `tokens`: access tokens in a list,
 /// not marked and not expired, yet dead (their family or consent ended, or a watermark
 /// covers them); their slots.
@@ -249,13 +201,32 @@ pub async fn born_dead_among(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let found: Vec<(Option<i64>, Option<i64>)> = on_db!(db, |conn| unmarked_dead_slots!(
-        tokens::table.filter(tokens::id.eq_any(ids)),
-        domain_id,
-        now
-    )
-    .load(conn)
-    .await)?;
+    let found: Vec<(Option<i64>, Option<i64>)> = match db {
+        Db::Postgres(conn) => {
+            unmarked_dead_slots!(tokens::table.filter(tokens::id.eq_any(ids)), domain_id, now)
+                .load(&mut **conn)
+                .await?
+        }
+        // One statement per token (an issuance stores one at a time here), the same
+        // text each time, so the writer prepares it once: diesel prepares every
+        // `IN (…)` list anew, and this check ran on every issuance. Through the
+        // synchronous API, which finds the prepared statement by type where the async
+        // wrapper would write out its text (three subqueries) on every call.
+        Db::Sqlite(conn) => {
+            let ids = ids.to_vec();
+            conn.spawn_blocking(move |sync| {
+                let mut found = Vec::new();
+                for id in ids {
+                    found.extend(diesel::RunQueryDsl::load::<(Option<i64>, Option<i64>)>(
+                        unmarked_dead_slots!(tokens::table.filter(tokens::id.eq(id)), domain_id, now),
+                        sync,
+                    )?);
+                }
+                Ok(found)
+            })
+            .await?
+        }
+    };
     Ok(slots(found))
 }
 
@@ -322,12 +293,17 @@ pub async fn state(db: &mut Db<'_>, domain: &str, list: i64) -> Result<Option<Li
     let Some((domain_id, ttl_secs)) = domain_settings(db, domain).await? else {
         return Ok(None);
     };
-    let version: Option<i64> = on_db!(db, |conn| status_list_chunks::table
-        .filter(status_list_chunks::domain_id.eq(domain_id))
-        .filter(status_list_chunks::list_no.eq(list))
-        .select(sql::<Nullable<BigInt>>("CAST(SUM(version) AS BIGINT)"))
-        .get_result(conn)
-        .await)?;
+    let version: Option<i64> = match db {
+        Db::Postgres(conn) => postgres::version(conn, domain_id, list).await?,
+        Db::Sqlite(conn) => {
+            status_list_chunks::table
+                .filter(status_list_chunks::domain_id.eq(domain_id))
+                .filter(status_list_chunks::list_no.eq(list))
+                .select(sql::<Nullable<BigInt>>("CAST(SUM(version) AS BIGINT)"))
+                .get_result(&mut **conn)
+                .await?
+        }
+    };
     Ok(version.map(|version| ListState {
         domain_id,
         ttl_secs,
@@ -344,19 +320,25 @@ pub struct Chunk {
     pub version: i64,
 }
 
-/// A list's chunks and the version they make, read together.
+/// A list's chunks and the version they make, read together (on PostgreSQL with the
+/// queued bits set in them).
 pub async fn chunks(db: &mut Db<'_>, domain_id: i64, list: i64) -> Result<(i64, Vec<Chunk>), StoreError> {
-    let rows: Vec<Chunk> = on_db!(db, |conn| status_list_chunks::table
-        .filter(status_list_chunks::domain_id.eq(domain_id))
-        .filter(status_list_chunks::list_no.eq(list))
-        .select((
-            status_list_chunks::chunk_no,
-            status_list_chunks::bits,
-            status_list_chunks::version
-        ))
-        .order(status_list_chunks::chunk_no)
-        .load(conn)
-        .await)?;
+    let rows: Vec<Chunk> = match db {
+        Db::Postgres(conn) => postgres::chunks(conn, domain_id, list).await?,
+        Db::Sqlite(conn) => {
+            status_list_chunks::table
+                .filter(status_list_chunks::domain_id.eq(domain_id))
+                .filter(status_list_chunks::list_no.eq(list))
+                .select((
+                    status_list_chunks::chunk_no,
+                    status_list_chunks::bits,
+                    status_list_chunks::version,
+                ))
+                .order(status_list_chunks::chunk_no)
+                .load(&mut **conn)
+                .await?
+        }
+    };
     let version = rows.iter().map(|chunk| chunk.version).sum();
     Ok((version, rows))
 }
