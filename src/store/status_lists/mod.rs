@@ -203,9 +203,13 @@ pub async fn born_dead_among(
     }
     let found: Vec<(Option<i64>, Option<i64>)> = match db {
         Db::Postgres(conn) => {
-            unmarked_dead_slots!(tokens::table.filter(tokens::id.eq_any(ids)), domain_id, now)
-                .load(&mut **conn)
-                .await?
+            postgres::BornDead {
+                domain_id,
+                ids: ids.to_vec(),
+                now,
+            }
+            .load(&mut **conn)
+            .await?
         }
         // One statement per token (an issuance stores one at a time here), the same
         // text each time, so the writer prepares it once: diesel prepares every

@@ -18,13 +18,14 @@ use std::time::Duration;
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Binary, Nullable};
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::{Chunk, DomainSlot};
-use crate::store::StoreError;
+use crate::clock::UnixMicros;
+use crate::store::{StoreError, liveness};
 
 /// Sets of at most this many bits are queued; larger ones are written to the chunks.
 const QUEUE_AT_MOST: usize = 4096;
@@ -98,6 +99,46 @@ struct BitsFromArraysStatement<const QUEUE: bool>;
 impl<const QUEUE: bool> QueryId for BitsFromArrays<QUEUE> {
     type QueryId = BitsFromArraysStatement<QUEUE>;
     const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+/// `status_lists::born_dead_among` on PostgreSQL, as a statement of its own whose
+/// text is written out once per process (diesel-async writes out every statement's
+/// text on every call, and the liveness rule's three subqueries are most of it): it
+/// runs after every batch of issuances.
+pub(super) struct BornDead {
+    pub domain_id: i64,
+    pub ids: Vec<i64>,
+    pub now: UnixMicros,
+}
+
+impl QueryFragment<Pg> for BornDead {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT tokens.status_list, tokens.status_idx FROM tokens WHERE tokens.domain_id = ");
+        out.push_bind_param::<BigInt, _>(&self.domain_id)?;
+        out.push_sql(" AND tokens.id = ANY(");
+        out.push_bind_param::<Array<BigInt>, _>(&self.ids)?;
+        out.push_sql(
+            ") AND tokens.kind = 'access' AND tokens.status_list IS NOT NULL \
+             AND tokens.revoked_at IS NULL AND tokens.expires_at > ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(" AND NOT (");
+        out.push_sql(liveness::not_ended_pg_text());
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// What [`BornDead`] is prepared as: its text does not depend on its values.
+pub(super) struct BornDeadStatement;
+
+impl QueryId for BornDead {
+    type QueryId = BornDeadStatement;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for BornDead {
+    type SqlType = (Nullable<BigInt>, Nullable<BigInt>);
 }
 
 /// Moves every queued bit whose chunk exists into it, in one statement (atomic: a
