@@ -2,6 +2,8 @@
 //! profile, the claims of SPEC §2 and the `status` claim of §3.10) and status lists
 //! (`statuslist+jwt`, draft-ietf-oauth-status-list).
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Header};
 use serde::{Deserialize, Serialize};
 
@@ -62,11 +64,21 @@ pub fn sign_status_list(claims: &StatusListClaims, key: &SigningKey) -> Result<S
     sign_typed(claims, key, "statuslist+jwt")
 }
 
+/// A compact JWS (RFC 7515 §7.1): the header and the claims as base64url JSON, and
+/// their ES256 signature by the key parsed once (`SigningKey`).
 fn sign_typed(claims: &impl Serialize, key: &SigningKey, typ: &str) -> Result<String, KeyError> {
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(key.kid.clone());
     header.typ = Some(typ.into());
-    jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| KeyError::signing(e.to_string()))
+    let header = serde_json::to_vec(&header).map_err(|e| KeyError::signing(e.to_string()))?;
+    let claims = serde_json::to_vec(claims).map_err(|e| KeyError::signing(e.to_string()))?;
+    let mut jws = URL_SAFE_NO_PAD.encode(header);
+    jws.push('.');
+    URL_SAFE_NO_PAD.encode_string(claims, &mut jws);
+    let signature = key.sign(jws.as_bytes())?;
+    jws.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature, &mut jws);
+    Ok(jws)
 }
 
 #[cfg(test)]
