@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod account;
 mod admin_clients;
 mod admin_domains;
 mod admin_users;
