@@ -259,10 +259,7 @@ fn sign_in_form(
 }
 
 /// The live session behind a signed-in form whose CSRF token is that session's.
-fn signed_in_form<'r>(
-    request: &'r AccountRequest,
-    form: Result<OAuthForm, ApiError>,
-) -> Result<&'r Session, PageError> {
+fn signed_in_form(request: &AccountRequest, form: Result<OAuthForm, ApiError>) -> Result<&Session, PageError> {
     let form = form.map_err(|e| PageError::from(e).in_domain(&request.domain))?;
     let csrf = csrf_field(&form)?;
     let session = request

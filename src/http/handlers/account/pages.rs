@@ -64,7 +64,7 @@ fn layout(title: &str, domain: Option<&DomainName>, session: Option<&Session>, b
                 }
                 main #main tabindex="-1" { (body) }
                 footer.site {
-                    p { "Served by revokd. This page uses one cookie to keep you signed in, and no scripts." }
+                    p { "Served by revokd. This page keeps you signed in with a cookie and runs no scripts." }
                 }
             }
         }
