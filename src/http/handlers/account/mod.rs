@@ -66,8 +66,10 @@ pub async fn sign_in(
     let form = form.map_err(|e| PageError::from(e).in_domain(&request.domain))?;
     let csrf = csrf_field(&form)?;
     let (username, password) = (required(&form, "username")?, required(&form, "password")?);
-    if password.len() > 1024 {
-        return Err(PageError::bad_request("The password is over 1024 bytes."));
+    if username.chars().count() > 255 || password.len() > 1024 {
+        return Err(PageError::bad_request(
+            "The username is over 255 characters or the password over 1024 bytes.",
+        ));
     }
     let forged = request
         .sign_in
@@ -119,10 +121,11 @@ pub async fn confirm_revoke(
     request: AccountRequest,
     path: actix_web::web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
+    let consent_id = consent_id(&request, &path)?;
     let Some(session) = &request.session else {
         return Ok(to_account_page(&request));
     };
-    let application = own_application(&request, session, &path).await?;
+    let application = own_application(&request, session, &consent_id).await?;
     Ok(pages::respond(
         StatusCode::OK,
         pages::confirm_revoke(&request.domain, session, &application),
@@ -148,9 +151,9 @@ pub async fn revoke(
     form: Result<OAuthForm, ApiError>,
     request_id: RequestId,
 ) -> Result<HttpResponse, PageError> {
+    let consent_id = consent_id(&request, &path)?;
     let session = signed_in_form(&request, form)?;
-    let application = own_application(&request, session, &path).await?;
-    let consent_id = ConsentPublicId::parse(&application.consent_id).map_err(|e| PageError::bad_request(e.0))?;
+    let application = own_application(&request, session, &consent_id).await?;
     let state = &request.state;
     let withdrawn = crate::oauth::consents::withdraw(
         &state.store,
@@ -224,8 +227,10 @@ pub async fn sign_out_everywhere(
         FormRefused,
         PageRefused))]
 pub async fn sign_out(request: AccountRequest, form: Result<OAuthForm, ApiError>) -> Result<HttpResponse, PageError> {
+    // Signed out already is fine; a form that is not one is not.
+    let csrf = form_csrf(&request, form)?;
     if request.session.is_some() {
-        let session = signed_in_form(&request, form)?;
+        let session = session_of(&request, &csrf)?;
         account::end_session(&request.state.store, request.domain_id, &session.secret).await?;
     }
     let mut response = to_account_page(&request);
@@ -260,8 +265,19 @@ fn sign_in_form(
 
 /// The live session behind a signed-in form whose CSRF token is that session's.
 fn signed_in_form(request: &AccountRequest, form: Result<OAuthForm, ApiError>) -> Result<&Session, PageError> {
+    let csrf = form_csrf(request, form)?;
+    session_of(request, &csrf)
+}
+
+/// A signed-in form's CSRF token, well-formed, or `400`.
+fn form_csrf(request: &AccountRequest, form: Result<OAuthForm, ApiError>) -> Result<String, PageError> {
     let form = form.map_err(|e| PageError::from(e).in_domain(&request.domain))?;
-    let csrf = csrf_field(&form)?;
+    Ok(csrf_field(&form)?.to_owned())
+}
+
+/// The live session whose CSRF token `csrf` is: `403` when there is no session (signed
+/// out, expired) or the token is another's.
+fn session_of<'r>(request: &'r AccountRequest, csrf: &str) -> Result<&'r Session, PageError> {
     let session = request
         .session
         .as_ref()
@@ -275,7 +291,7 @@ fn signed_in_form(request: &AccountRequest, form: Result<OAuthForm, ApiError>) -
 /// The form's `csrf_token`, well-formed (64 hex digits) or `400`.
 fn csrf_field(form: &OAuthForm) -> Result<&str, PageError> {
     let csrf = required(form, "csrf_token")?;
-    if csrf.len() != CSRF_TOKEN_LEN || !csrf.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if csrf.len() != CSRF_TOKEN_LEN || !csrf.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return Err(PageError::bad_request("The form's csrf_token is malformed."));
     }
     Ok(csrf)
@@ -290,14 +306,19 @@ fn required<'f>(form: &'f OAuthForm, name: &str) -> Result<&'f str, PageError> {
 async fn own_application(
     request: &AccountRequest,
     session: &Session,
-    consent_id: &str,
+    consent_id: &ConsentPublicId,
 ) -> Result<account::Application, PageError> {
     let state = &request.state;
     account::applications(&state.store, &state.clock, &session.user)
         .await?
         .into_iter()
-        .find(|app| app.consent_id == consent_id)
+        .find(|app| app.consent_id == consent_id.as_str())
         .ok_or_else(|| no_such_application(request))
+}
+
+/// A consent id as the page links it; a malformed one names no application (`404`).
+fn consent_id(request: &AccountRequest, raw: &str) -> Result<ConsentPublicId, PageError> {
+    ConsentPublicId::parse(raw).map_err(|_| no_such_application(request))
 }
 
 fn no_such_application(request: &AccountRequest) -> PageError {
