@@ -117,8 +117,11 @@ fn grant_of(form: &OAuthForm) -> Result<Grant, OAuthError> {
         "client_credentials" => Ok(Grant::ClientCredentials { scope }),
         "password" => {
             let password = required("password")?;
-            if password.len() > 1024 {
-                return Err(OAuthError::InvalidRequest("password is over 1024 bytes".into()));
+            if password.len() > Password::MAX_SIGN_IN_BYTES {
+                return Err(OAuthError::InvalidRequest(format!(
+                    "password is over {} bytes",
+                    Password::MAX_SIGN_IN_BYTES
+                )));
             }
             Ok(Grant::Password {
                 username: required("username")?.to_owned(),

@@ -66,7 +66,7 @@ pub async fn sign_in(
     let form = form.map_err(|e| PageError::from(e).in_domain(&request.domain))?;
     let csrf = csrf_field(&form)?;
     let (username, password) = (required(&form, "username")?, required(&form, "password")?);
-    if username.chars().count() > 255 || password.len() > 1024 {
+    if username.chars().count() > 255 || password.len() > Password::MAX_SIGN_IN_BYTES {
         return Err(PageError::bad_request(
             "The username is over 255 characters or the password over 1024 bytes.",
         ));
