@@ -156,15 +156,15 @@ impl Browser {
     }
 
     /// The page's source once it holds `text` (a click's navigation may still be on its
-    /// way); panics after 10 s.
+    /// way); panics after 30 s.
     pub async fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let source = self.source().await;
             if source.contains(text) {
                 return source;
             }
-            assert!(Instant::now() < deadline, "no {text:?} after 10 s in {source}");
+            assert!(Instant::now() < deadline, "no {text:?} after 30 s in {source}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
