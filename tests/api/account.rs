@@ -363,6 +363,24 @@ crate::both_backends! {
         assert_eq!(audit.body["events"][0]["details"]["reason"], "user_signed_out_everywhere", "{}", audit.text);
     }
 
+    async fn a_new_password_ends_the_sessions_and_says_why(app) {
+        let scene = scene(&app).await;
+        let mut alice = Visitor::new(&app, &scene.domain);
+        alice.signed_in("alice", PASSWORD).await;
+        let answer = app
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/admin/v1/domains/{}/users/alice/password", scene.domain),
+                Some(json!({"password": "a new one"})),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert_page(&alice.get("").await, 200, "Sign in");
+        assert_eq!(scene.alive(&app).await, [false; 4]);
+        let home = alice.signed_in("alice", "a new one").await;
+        assert!(home.text.contains("Automatically: password change"), "{}", home.text);
+    }
+
     async fn recent_activity_tells_who_revoked_what(app) {
         let scene = scene(&app).await;
         // The application revokes its own refresh token; the operator revokes the rest.
