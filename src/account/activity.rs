@@ -41,11 +41,12 @@ pub enum By {
 }
 
 impl By {
+    /// "By you", "By an administrator", "By the application", "Automatically: …".
     pub fn words(self) -> String {
         match self {
-            Self::You => "You".into(),
-            Self::Administrator => "An administrator".into(),
-            Self::Application => "The application".into(),
+            Self::You => "By you".into(),
+            Self::Administrator => "By an administrator".into(),
+            Self::Application => "By the application".into(),
             Self::Automatically(why) => format!("Automatically: {why}"),
         }
     }
@@ -183,6 +184,7 @@ mod tests {
             &names,
         );
         assert_eq!(reuse.by.words(), "Automatically: refresh-token reuse");
+        assert_eq!(mine.by.words(), "By you");
 
         let admin = describe(
             &event(

@@ -358,7 +358,7 @@ crate::both_backends! {
         let home = alice.signed_in("alice", PASSWORD).await;
         assert_eq!(consent_ids(&home.text).len(), 2);
         assert!(home.text.contains("Signed out everywhere · all applications"), "{}", home.text);
-        assert!(home.text.contains("<td>You</td>"), "{}", home.text);
+        assert!(home.text.contains("<span class=\"by\">By you</span>"), "{}", home.text);
         let audit = app.admin_get(&format!("/admin/v1/domains/{}/audit?limit=1", scene.domain)).await;
         assert_eq!(audit.body["events"][0]["details"]["reason"], "user_signed_out_everywhere", "{}", audit.text);
     }
@@ -395,9 +395,9 @@ crate::both_backends! {
         let mut alice = Visitor::new(&app, &scene.domain);
         let home = alice.signed_in("alice", PASSWORD).await;
         assert!(home.text.contains("A sign-in and its tokens · mail"), "{}", home.text);
-        assert!(home.text.contains("<td>The application</td>"), "{}", home.text);
+        assert!(home.text.contains("<span class=\"by\">By the application</span>"), "{}", home.text);
         assert!(home.text.contains("Every token · all applications"), "{}", home.text);
-        assert!(home.text.contains("<td>An administrator</td>"), "{}", home.text);
+        assert!(home.text.contains("<span class=\"by\">By an administrator</span>"), "{}", home.text);
         // Bob sees none of it.
         let mut bob = Visitor::new(&app, &scene.domain);
         assert!(bob.signed_in("bob", PASSWORD).await.text.contains("Nothing was revoked yet"));

@@ -141,24 +141,17 @@ pub fn home(domain: &DomainName, session: &Session, applications: &[Application]
             @if activity.is_empty() {
                 p.empty { "Nothing was revoked yet." }
             } @else {
-                div.table-wrap {
-                    table {
-                        caption.visually-hidden { "Your last revocations, newest first" }
-                        thead { tr { th scope="col" { "When" } th scope="col" { "What" } th scope="col" { "By" } } }
-                        tbody {
-                            @for entry in activity {
-                                tr {
-                                    td { (moment(entry.at)) }
-                                    td {
-                                        (entry.what) " · "
-                                        (entry.application.as_deref().unwrap_or("all applications"))
-                                        @if entry.tokens > 0 {
-                                            span.muted { " (" (entry.tokens) (if entry.tokens == 1 { " token" } else { " tokens" }) ")" }
-                                        }
-                                    }
-                                    td { (entry.by.words()) }
+                p.lead { "Your last revocations, newest first." }
+                ol.activity role="list" {
+                    @for entry in activity {
+                        li {
+                            p.what {
+                                strong { (entry.what) " · " (entry.application.as_deref().unwrap_or("all applications")) }
+                                @if entry.tokens > 0 {
+                                    span.muted { " (" (entry.tokens) (if entry.tokens == 1 { " token" } else { " tokens" }) ")" }
                                 }
                             }
+                            p.meta { span.by { (entry.by.words()) } " · " (moment(entry.at)) }
                         }
                     }
                 }
