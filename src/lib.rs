@@ -3,6 +3,7 @@
 //! The crate is a library so the integration tests can build the real application;
 //! `main.rs` only parses the command line and calls into it.
 
+pub mod account;
 pub mod admin;
 pub mod api_schema;
 pub mod cli;

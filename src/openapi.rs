@@ -6,7 +6,7 @@ use utoipa::openapi::{ObjectBuilder, Ref, RefOr, Type};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::handlers::{
-    admin, consents, global_revocation, introspect, metadata, ops, revoke, status_lists, token,
+    account, admin, consents, global_revocation, introspect, metadata, ops, revoke, status_lists, token,
 };
 
 #[derive(OpenApi)]
@@ -23,6 +23,14 @@ use crate::http::handlers::{
         introspect::introspect,
         consents::list,
         consents::withdraw,
+        account::home,
+        account::sign_in,
+        account::confirm_revoke,
+        account::revoke,
+        account::confirm_sign_out_everywhere,
+        account::sign_out_everywhere,
+        account::sign_out,
+        account::stylesheet,
         global_revocation::revoke,
         metadata::metadata,
         metadata::jwks,
@@ -56,6 +64,9 @@ use crate::http::handlers::{
     tags(
         (name = "oauth", description = "Token issuance, revocation and introspection"),
         (name = "consents", description = "End users' consents"),
+        (name = "account", description = "The end-user account page (HTML forms, no JavaScript): sign in, see and \
+            revoke the applications with access, sign out everywhere. Every form carries the page's CSRF token; \
+            every answer, errors included, is HTML"),
         (name = "discovery", description = "RFC 8414 metadata and JWKS"),
         (name = "status lists", description = "Token Status Lists (draft-ietf-oauth-status-list): revocation that resource servers check offline"),
         (name = "operator", description = "Operator API (`Authorization: Bearer <REVOKD_ADMIN_TOKEN>`)"),
@@ -362,7 +373,15 @@ mod tests {
             for (status, response) in operation["responses"].as_object().expect("responses") {
                 let json = &response["content"]["application/json"]["schema"];
                 let code: u16 = status.parse().expect("numeric status");
-                if code >= 400 {
+                if path.starts_with("/account") {
+                    // The account page answers people: every answer is a page.
+                    if code != 303 {
+                        assert!(
+                            response["content"]["text/html"].is_object() || path.ends_with(".css"),
+                            "{method} {path} {status}"
+                        );
+                    }
+                } else if code >= 400 {
                     assert_eq!(
                         json["$ref"], "#/components/schemas/ErrorBody",
                         "{method} {path} {status}"

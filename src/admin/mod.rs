@@ -153,6 +153,8 @@ async fn record(
             actor: actor.name,
             request_id: actor.request_id.as_deref(),
             details: details.to_string(),
+            user_ref: None,
+            client_ref: None,
         },
     )
     .await

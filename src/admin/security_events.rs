@@ -11,7 +11,7 @@ use crate::domain::revocation::FixedReason;
 use crate::domain::{ClientId, ClientType, DomainName, Username};
 use crate::security::{ClientSecret, Password, hash_password};
 use crate::store::revocations::{self, Bulk, Revocation};
-use crate::store::{Db, StoreError, clients, directory, domains, users};
+use crate::store::{Db, StoreError, account_sessions, clients, directory, domains, users};
 
 /// Every token of the user with this id and name, issued before `now`.
 fn all_of_user(id: i64, username: String, now: i64) -> Bulk {
@@ -64,6 +64,8 @@ impl Admin {
                     if !revoke {
                         return Ok(Some(0));
                     }
+                    // Signed in to the account page with the old password: not any more.
+                    account_sessions::delete_all_of_user(&mut db, domain_id, user.id).await?;
                     let bulk = all_of_user(user.id, user.username, now);
                     let event = Revocation::security_event(
                         domain_id,

@@ -116,6 +116,8 @@ pub enum FixedReason {
     ClientSecretRotated,
     /// draft-parecki-oauth-global-token-revocation: an incident tool revoked all of it.
     GlobalTokenRevocation,
+    /// The user pressed "Sign out everywhere" on the account page (SPEC §3.9).
+    UserSignedOutEverywhere,
 }
 
 impl FixedReason {
@@ -128,6 +130,7 @@ impl FixedReason {
             Self::UserDisabled => "user_disabled",
             Self::ClientSecretRotated => "client_secret_rotated",
             Self::GlobalTokenRevocation => "global_token_revocation",
+            Self::UserSignedOutEverywhere => "user_signed_out_everywhere",
         }
     }
 }

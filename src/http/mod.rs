@@ -10,4 +10,5 @@ pub mod metrics;
 pub mod middleware;
 pub mod origin;
 pub mod routes;
+pub mod sign_in;
 pub mod state;

@@ -4,7 +4,9 @@ use actix_web::web;
 
 use super::endpoint::Endpoint;
 use super::extractors::{json_config, path_config, query_config};
-use super::handlers::{admin, consents, global_revocation, introspect, metadata, ops, revoke, status_lists, token};
+use super::handlers::{
+    account, admin, consents, global_revocation, introspect, metadata, ops, revoke, status_lists, token,
+};
 
 /// Mounts every route and the extractor settings they rely on. `allow_get_revoke`
 /// is `REVOKD_REQUIRE_POST=false`.
@@ -48,6 +50,20 @@ pub fn mount(cfg: &mut web::ServiceConfig, allow_get_revoke: bool) {
         )
         .service(Endpoint::new("/oauth2/rest/consents").get(consents::list))
         .service(Endpoint::new("/oauth2/rest/consents/{consent_id}").delete(consents::withdraw))
+        .service(Endpoint::new("/account").get(account::home))
+        .service(Endpoint::new("/account/style.css").get(account::stylesheet))
+        .service(Endpoint::new("/account/sign-in").post(account::sign_in))
+        .service(Endpoint::new("/account/sign-out").post(account::sign_out))
+        .service(
+            Endpoint::new("/account/sign-out-everywhere")
+                .get(account::confirm_sign_out_everywhere)
+                .post(account::sign_out_everywhere),
+        )
+        .service(
+            Endpoint::new("/account/applications/{consent_id}/revoke")
+                .get(account::confirm_revoke)
+                .post(account::revoke),
+        )
         .service(
             web::scope("/admin/v1")
                 .service(admin("/domains").post(admin::domains::create).get(admin::domains::list))

@@ -9,6 +9,9 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 pub struct Password(String);
 
 impl Password {
+    /// The longest password a sign-in presents (the `password` grant, the account page).
+    pub const MAX_SIGN_IN_BYTES: usize = 1024;
+
     pub fn new(clear: String) -> Self {
         Self(clear)
     }

@@ -48,6 +48,8 @@ struct AuditRows<'a> {
     actors: Vec<&'a str>,
     request_ids: Vec<Option<&'a str>>,
     details: Vec<&'a str>,
+    user_refs: Vec<Option<i64>>,
+    client_refs: Vec<Option<i64>>,
 }
 
 impl<'a> AuditRows<'a> {
@@ -59,6 +61,8 @@ impl<'a> AuditRows<'a> {
             actors: events.iter().map(|e| e.actor).collect(),
             request_ids: events.iter().map(|e| e.request_id).collect(),
             details: events.iter().map(|e| e.details.as_str()).collect(),
+            user_refs: events.iter().map(|e| e.user_ref).collect(),
+            client_refs: events.iter().map(|e| e.client_ref).collect(),
         }
     }
 }
@@ -66,7 +70,7 @@ impl<'a> AuditRows<'a> {
 impl QueryFragment<Pg> for AuditRows<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(
-            "INSERT INTO audit_events (domain_id, occurred_at, action, actor, request_id, details) \
+            "INSERT INTO audit_events (domain_id, occurred_at, action, actor, request_id, details, user_ref, client_ref) \
              SELECT * FROM unnest(",
         );
         super::push_binds!(
@@ -77,6 +81,8 @@ impl QueryFragment<Pg> for AuditRows<'_> {
             Array<Text> => &self.actors,
             Array<Nullable<Text>> => &self.request_ids,
             Array<Text> => &self.details,
+            Array<Nullable<BigInt>> => &self.user_refs,
+            Array<Nullable<BigInt>> => &self.client_refs,
         );
         out.push_sql(")");
         Ok(())
@@ -96,6 +102,31 @@ pub async fn newest(db: &mut Db<'_>, domain_id: i64, limit: i64) -> Result<Vec<A
         .filter(audit_events::domain_id.eq(domain_id))
         .select(AuditEventRow::as_select())
         .order((audit_events::occurred_at.desc(), audit_events::id.desc()))
+        .limit(limit)
+        .load(conn)
+        .await)?)
+}
+
+/// The newest `limit` events of revocations that reached the user with this id, newest
+/// first (the account page's "Recent activity", SPEC §3.9).
+pub async fn newest_revocations_of_user(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    user_ref: i64,
+    limit: i64,
+) -> Result<Vec<AuditEventRow>, StoreError> {
+    let revocations = [
+        AuditAction::TokenRevoked,
+        AuditAction::RefreshTokenReused,
+        AuditAction::ConsentWithdrawn,
+        AuditAction::TokensBulkRevoked,
+    ];
+    Ok(on_db!(db, |conn| audit_events::table
+        .filter(audit_events::domain_id.eq(domain_id))
+        .filter(audit_events::user_ref.eq(user_ref))
+        .filter(audit_events::action.eq_any(revocations))
+        .select(AuditEventRow::as_select())
+        .order(audit_events::id.desc())
         .limit(limit)
         .load(conn)
         .await)?)

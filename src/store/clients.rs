@@ -83,3 +83,13 @@ pub async fn find_with_domain(
         .await
         .optional())?)
 }
+
+/// The client ids of these clients of the domain, by client id number.
+pub async fn client_ids(db: &mut Db<'_>, domain_id: i64, ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+    Ok(on_db!(db, |conn| clients::table
+        .filter(clients::domain_id.eq(domain_id))
+        .filter(clients::id.eq_any(ids))
+        .select((clients::id, clients::client_id))
+        .load(conn)
+        .await)?)
+}

@@ -94,3 +94,24 @@ pub async fn public_id_of(db: &mut Db<'_>, domain_id: i64, id: i64) -> Result<Op
         .await
         .optional())?)
 }
+
+/// How many live tokens each of the user's consents holds, by consent id (consents
+/// without live tokens are absent).
+pub async fn live_tokens_by_consent(
+    db: &mut Db<'_>,
+    domain_id: i64,
+    user_ref: i64,
+    now: crate::clock::UnixMicros,
+) -> Result<Vec<(Option<i64>, i64)>, StoreError> {
+    use super::liveness;
+    use super::schema::tokens;
+    Ok(on_db!(db, |conn| tokens::table
+        .filter(tokens::domain_id.eq(domain_id))
+        .filter(tokens::user_ref.eq(user_ref))
+        .filter(tokens::consent_ref.is_not_null())
+        .filter(liveness::live(now))
+        .group_by(tokens::consent_ref)
+        .select((tokens::consent_ref, diesel::dsl::count_star()))
+        .load(conn)
+        .await)?)
+}

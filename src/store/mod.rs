@@ -6,6 +6,7 @@
 //! one transaction, which on SQLite means the single writer thread and its group commit
 //! (see `writer.rs` and DESIGN.md).
 
+pub mod account_sessions;
 pub mod audit;
 mod batcher;
 pub mod clients;

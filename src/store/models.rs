@@ -181,6 +181,9 @@ pub struct AuditEventRow {
     pub actor: String,
     pub request_id: Option<String>,
     pub details: String,
+    /// The user and the client a revocation reached, when it reached one.
+    pub user_ref: Option<i64>,
+    pub client_ref: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -193,6 +196,10 @@ pub struct NewAuditEvent<'a> {
     pub actor: &'a str,
     pub request_id: Option<&'a str>,
     pub details: String,
+    /// The user and the client a revocation reached (for the user's "Recent
+    /// activity", SPEC §3.9); `None` for other events.
+    pub user_ref: Option<i64>,
+    pub client_ref: Option<i64>,
 }
 
 #[derive(Clone, Queryable, Selectable)]

@@ -118,6 +118,8 @@ diesel::table! {
         actor -> Text,
         request_id -> Nullable<Text>,
         details -> Text,
+        user_ref -> Nullable<BigInt>,
+        client_ref -> Nullable<BigInt>,
     }
 }
 
@@ -161,6 +163,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    account_sessions (id) {
+        domain_id -> BigInt,
+        id -> BigInt,
+        session_hash -> Binary,
+        user_ref -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     domains,
     clients,
@@ -174,4 +187,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     status_lists,
     status_list_chunks,
     status_list_pending,
+    account_sessions,
 );

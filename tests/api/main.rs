@@ -2,6 +2,8 @@
 
 mod helpers;
 
+mod account;
+mod account_browser;
 mod admin_clients;
 mod admin_domains;
 mod admin_users;
@@ -37,3 +39,4 @@ mod status_lists;
 mod store_schema;
 mod token;
 mod token_lookup;
+mod webdriver;

@@ -129,6 +129,7 @@ fn expected(backend: Backend) -> Tables {
         status_lists,
         status_list_chunks,
         status_list_pending,
+        account_sessions,
     );
     // The list above must be every `table!` of schema.rs: a table added there and left
     // out here would go unchecked.

@@ -1,6 +1,7 @@
 //! One small module per family of endpoints. Handlers extract, call one service
 //! function and map its answer; the rules live in `domain/`, `admin/` and `store/`.
 
+pub mod account;
 pub mod admin;
 pub mod common;
 pub mod consents;

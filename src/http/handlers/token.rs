@@ -6,17 +6,16 @@ use utoipa::ToSchema;
 
 use crate::domain::GrantType;
 use crate::domain::Scopes;
-use crate::domain::{DomainName, Username};
 use crate::http::error::documented::{ClientAuthFailed, FormBodyRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{IdentityDomain, OAuthForm, OAuthRequest, base_url, issuer};
 use crate::http::handlers::common::CLIENT_AUTHENTICATION;
 use crate::http::limits::MAX_TOKEN_BYTES;
 use crate::http::middleware::RequestId;
-use crate::http::origin::client_address;
+use crate::http::sign_in::SignInAttempt;
 use crate::http::state::AppState;
 use crate::oauth::{Grant, OAuthError, TokenResponse};
-use crate::security::{FailureKey, Password};
+use crate::security::Password;
 use crate::tokens::PlainToken;
 
 /// The form of a token request (`application/x-www-form-urlencoded`). No parameter may
@@ -81,11 +80,11 @@ pub async fn token(
     let oauth = |e| ApiError::from_oauth(e, &domain);
     let grant = grant_of(&form).map_err(oauth)?;
     let sign_in = match &grant {
-        Grant::Password { username, .. } => sign_in_keys(&req, &state, &domain, username),
-        _ => Vec::new(),
+        Grant::Password { username, .. } => Some(SignInAttempt::new(&req, &state, &domain, username)),
+        _ => None,
     };
-    for key in &sign_in {
-        state.auth_failures.check(key).map_err(ApiError::too_many_attempts)?;
+    if let Some(attempt) = &sign_in {
+        attempt.check(&state).map_err(ApiError::too_many_attempts)?;
     }
     let issuer = issuer(&base_url(&req, &state.settings), &domain);
     let issued = state
@@ -93,29 +92,15 @@ pub async fn token(
         .issue(&client, &issuer, grant, Some(request_id.to_string()))
         .await;
     if let Err(OAuthError::InvalidGrant(_)) = &issued
-        && !sign_in.is_empty()
+        && let Some(attempt) = sign_in
     {
-        tracing::warn!(%domain, client_id = ?client.client.client_id, keys = ?sign_in, "password sign-in failed");
-        for key in sign_in {
-            state.auth_failures.record(key);
-        }
+        attempt.failed(&state, &domain, Some(&client.client.client_id));
     }
     let issued = issued.map_err(oauth)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(TokenResponse::from(issued)))
-}
-
-/// What a password sign-in's failures are counted by (SPEC §5): the address, and the
-/// user name in its domain (a name no user can have is only counted by address).
-fn sign_in_keys(req: &HttpRequest, state: &AppState, domain: &DomainName, username: &str) -> Vec<FailureKey> {
-    let address = client_address(req, &state.settings.trusted_proxies);
-    let user = Username::parse(username).ok().map(|name| FailureKey::User {
-        domain: domain.to_string(),
-        username: name.to_string(),
-    });
-    address.map(FailureKey::Address).into_iter().chain(user).collect()
 }
 
 fn grant_of(form: &OAuthForm) -> Result<Grant, OAuthError> {
@@ -132,8 +117,11 @@ fn grant_of(form: &OAuthForm) -> Result<Grant, OAuthError> {
         "client_credentials" => Ok(Grant::ClientCredentials { scope }),
         "password" => {
             let password = required("password")?;
-            if password.len() > 1024 {
-                return Err(OAuthError::InvalidRequest("password is over 1024 bytes".into()));
+            if password.len() > Password::MAX_SIGN_IN_BYTES {
+                return Err(OAuthError::InvalidRequest(format!(
+                    "password is over {} bytes",
+                    Password::MAX_SIGN_IN_BYTES
+                )));
             }
             Ok(Grant::Password {
                 username: required("username")?.to_owned(),

@@ -1,7 +1,7 @@
 //! The outermost middleware: gives each request an id and a log span (method, path
 //! without the query string, request id; never a header or body), counts it in the
-//! metrics, and turns any error response that is not JSON (actix's own) into the §3
-//! error shape.
+//! metrics, and turns any error response that is neither JSON nor an account page's HTML
+//! (actix's own are plain text) into the §3 error shape.
 
 use std::time::Instant;
 
@@ -76,7 +76,8 @@ pub async fn observe(
     Ok(response)
 }
 
-/// An error answer whose body is not already JSON came from actix itself.
+/// An error answer whose body is neither JSON nor one of the account page's HTML pages
+/// came from actix itself.
 fn needs_json_body<B>(response: &ServiceResponse<B>) -> bool {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -86,6 +87,6 @@ fn needs_json_body<B>(response: &ServiceResponse<B>) -> bool {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
     !is_json
 }

@@ -6,23 +6,23 @@ use crate::clock::UnixMicros;
 use crate::domain::{ConsentPublicId, GrantType, Scopes};
 use crate::oauth::{AuthenticatedClient, OAuthError};
 use crate::security::{Password, PasswordHash, verify_password};
-use crate::store::models::{NewConsent, NewFamily};
+use crate::store::models::{NewConsent, NewFamily, UserRow};
 use crate::store::{Db, StoreError, consents, tokens, users};
 use crate::tokens::PlainToken;
 
 impl TokenService {
-    pub(super) async fn password(
+    /// The user of the domain with this name and password, if they may sign in: the
+    /// one check of a password, for the `password` grant and the account page (SPEC
+    /// §3.9). An unknown user costs the same Argon2 verification as a known one (a
+    /// decoy hash), so names cannot be probed by timing; a disabled user is refused
+    /// exactly like a wrong password (SPEC §3.13).
+    pub async fn verify_user(
         &self,
-        client: &AuthenticatedClient,
-        issuer: &str,
-        username: String,
+        domain_id: i64,
+        username: &str,
         password: Password,
-        scope: Option<Scopes>,
-    ) -> Result<IssuedTokens, OAuthError> {
-        require_grant(client, GrantType::Password)?;
-        let scopes = granted_scopes(scope.as_ref(), &client.client.scopes)?;
-        let domain_id = client.domain.id;
-        let lookup = username.clone();
+    ) -> Result<Option<UserRow>, OAuthError> {
+        let lookup = username.to_owned();
         let user = self
             .store
             .read(move |mut db| Box::pin(async move { users::find(&mut db, domain_id, &lookup).await }))
@@ -35,10 +35,22 @@ impl TokenService {
         let verified = tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash))
             .await
             .map_err(|e| OAuthError::Internal(format!("password check failed: {e}")))?;
-        // A disabled user is refused exactly like a wrong password (SPEC §3.13).
-        let user = match user {
-            Some(user) if verified && user.disabled_at.is_none() => user,
-            _ => return Err(OAuthError::InvalidGrant("the username or password is not valid".into())),
+        Ok(user.filter(|user| verified && user.disabled_at.is_none()))
+    }
+
+    pub(super) async fn password(
+        &self,
+        client: &AuthenticatedClient,
+        issuer: &str,
+        username: String,
+        password: Password,
+        scope: Option<Scopes>,
+    ) -> Result<IssuedTokens, OAuthError> {
+        require_grant(client, GrantType::Password)?;
+        let scopes = granted_scopes(scope.as_ref(), &client.client.scopes)?;
+        let domain_id = client.domain.id;
+        let Some(user) = self.verify_user(domain_id, &username, password).await? else {
+            return Err(OAuthError::InvalidGrant("the username or password is not valid".into()));
         };
 
         let key = self.keys.signing_key(&self.store, domain_id).await?;

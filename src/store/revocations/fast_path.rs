@@ -118,7 +118,8 @@ impl QueryFragment<Pg> for RevokeSingleTokens<'_> {
         );
         liveness::push_live_pg(&mut out, &self.at)?;
         out.push_sql(
-            " RETURNING tokens.domain_id, tokens.id, tokens.status_list, tokens.status_idx), \
+            " RETURNING tokens.domain_id, tokens.id, tokens.status_list, tokens.status_idx, \
+             tokens.user_ref, tokens.client_ref), \
              bits AS (",
         );
         // `status_lists::set_bits`, over the tokens just marked: queued, so that
@@ -131,12 +132,13 @@ impl QueryFragment<Pg> for RevokeSingleTokens<'_> {
         out.push_sql(status_lists::QUEUE_BITS_TAIL);
         out.push_sql(
             " RETURNING 1), \
-             logged AS (INSERT INTO audit_events (domain_id, occurred_at, action, actor, request_id, details) \
+             logged AS (INSERT INTO audit_events \
+             (domain_id, occurred_at, action, actor, request_id, details, user_ref, client_ref) \
              SELECT w.domain_id, ",
         );
         out.push_bind_param::<BigInt, _>(&self.at)?;
         out.push_sql(
-            ", w.action, w.revoked_by, w.request_id, w.details FROM wanted w \
+            ", w.action, w.revoked_by, w.request_id, w.details, m.user_ref, m.client_ref FROM wanted w \
              JOIN marked m ON m.domain_id = w.domain_id AND m.id = w.id) \
              SELECT domain_id, id FROM marked",
         );

@@ -82,24 +82,28 @@ pub(super) struct Marked {
     /// Its status list and index (access tokens), whose bit the revocation sets.
     pub status_list: Option<i64>,
     pub status_idx: Option<i64>,
+    /// Whose token it was, for the audit event (a user's "Recent activity").
+    pub user: Option<i64>,
+    pub client: i64,
 }
 
-/// Whether the consent is active and the user's: only then may they withdraw it.
-pub(super) async fn is_active_consent_of(
+/// The client of the consent if it is active and the user's: only then may they
+/// withdraw it.
+pub(super) async fn active_consent_of(
     db: &mut Db<'_>,
     domain_id: i64,
     consent: i64,
     user_ref: i64,
-) -> Result<bool, StoreError> {
-    Ok(on_db!(db, |conn| diesel::select(diesel::dsl::exists(
-        consents::table
-            .filter(consents::domain_id.eq(domain_id))
-            .filter(consents::id.eq(consent))
-            .filter(consents::user_ref.eq(user_ref))
-            .filter(consents::revoked_at.is_null())
-    ))
-    .get_result(conn)
-    .await)?)
+) -> Result<Option<i64>, StoreError> {
+    Ok(on_db!(db, |conn| consents::table
+        .filter(consents::domain_id.eq(domain_id))
+        .filter(consents::id.eq(consent))
+        .filter(consents::user_ref.eq(user_ref))
+        .filter(consents::revoked_at.is_null())
+        .select(consents::client_ref)
+        .get_result(conn)
+        .await
+        .optional())?)
 }
 
 /// Withdraws these consents, those still active; which it withdrew.
@@ -299,7 +303,7 @@ impl<const SHAPE: u8> MarkTokens<SHAPE> {
         if postgres {
             out.push_sql(" ORDER BY id FOR NO KEY UPDATE)");
         }
-        out.push_sql(" RETURNING id, family_ref, consent_ref, kind, status_list, status_idx");
+        out.push_sql(" RETURNING id, family_ref, consent_ref, kind, status_list, status_idx, user_ref, client_ref");
         Ok(())
     }
 }
@@ -355,5 +359,7 @@ impl<const SHAPE: u8> Query for MarkTokens<SHAPE> {
         Text,
         Nullable<BigInt>,
         Nullable<BigInt>,
+        Nullable<BigInt>,
+        BigInt,
     );
 }

@@ -87,6 +87,8 @@ pub async fn execute_leaving_bits(
 ) -> Result<(Vec<Revoked>, Vec<DomainSlot>), StoreError> {
     let at = batch_time(batch);
     let mut revoked = vec![Revoked::default(); batch.len()];
+    // Whom each member reached, as its audit event names them.
+    let mut reached: Vec<Reached> = batch.iter().map(Reached::named_by).collect();
     // The status-list bits of every access token the batch ends.
     let mut bits: Vec<DomainSlot> = Vec::new();
 
@@ -109,8 +111,9 @@ pub async fn execute_leaving_bits(
                 }
                 Reach::ReusedFamily(family) => reach.families.push(*family),
                 Reach::Consent { consent, user_ref } => {
-                    if marks::is_active_consent_of(db, domain_id, *consent, *user_ref).await? {
+                    if let Some(client) = marks::active_consent_of(db, domain_id, *consent, *user_ref).await? {
                         reach.consents.push(*consent);
+                        reached[i].client = Some(client);
                     }
                 }
                 Reach::Watermark(bulk) => {
@@ -128,6 +131,7 @@ pub async fn execute_leaving_bits(
         for token in &marked {
             if let Some(&first) = members.iter().find(|&&i| batch[i].reaches(token)) {
                 revoked[first].add(token.kind);
+                reached[first].add(token);
             }
         }
         let marked_slots = status_lists::slots(marked.iter().map(|t| (t.status_list, t.status_idx)));
@@ -148,8 +152,42 @@ pub async fn execute_leaving_bits(
             }
         }
     }
-    record(db, batch, &revoked, at).await?;
+    record(db, batch, &revoked, &reached, at).await?;
     Ok((revoked, bits))
+}
+
+/// The user and the client a revocation reached, as its audit event names them: what
+/// the revocation itself names (a consent's user, a bulk revocation's user and
+/// client), else those of the first token it ended.
+#[derive(Debug, Clone, Copy, Default)]
+struct Reached {
+    user: Option<i64>,
+    client: Option<i64>,
+}
+
+impl Reached {
+    fn named_by(revocation: &Revocation) -> Self {
+        match &revocation.reach {
+            Reach::Consent { user_ref, .. } => Self {
+                user: Some(*user_ref),
+                client: None,
+            },
+            Reach::Watermark(bulk) => Self {
+                user: bulk.user.as_ref().map(|(id, _)| *id),
+                client: bulk.client.as_ref().map(|(id, _)| *id),
+            },
+            Reach::Token { .. } | Reach::ReusedFamily(_) => Self::default(),
+        }
+    }
+
+    fn add(&mut self, token: &marks::Marked) {
+        if self.user.is_none() {
+            self.user = token.user;
+        }
+        if self.client.is_none() {
+            self.client = Some(token.client);
+        }
+    }
 }
 
 /// What revoking `plan` would end now: its live tokens by kind, and its consent if
@@ -208,12 +246,24 @@ fn changed(revocation: &Revocation, revoked: Revoked) -> bool {
 }
 
 /// One audit event per revocation that changed something, all in one insert.
-async fn record(db: &mut Db<'_>, batch: &[Revocation], revoked: &[Revoked], at: UnixMicros) -> Result<(), StoreError> {
+async fn record(
+    db: &mut Db<'_>,
+    batch: &[Revocation],
+    revoked: &[Revoked],
+    reached: &[Reached],
+    at: UnixMicros,
+) -> Result<(), StoreError> {
     let events: Vec<NewAuditEvent<'_>> = batch
         .iter()
         .zip(revoked)
-        .filter(|(revocation, revoked)| changed(revocation, **revoked))
-        .map(|(revocation, revoked)| audit_event(revocation, *revoked, at))
+        .zip(reached)
+        .filter(|((revocation, revoked), _)| changed(revocation, **revoked))
+        .map(|((revocation, revoked), reached)| {
+            let mut event = audit_event(revocation, *revoked, at);
+            event.user_ref = reached.user;
+            event.client_ref = reached.client;
+            event
+        })
         .collect();
     audit::record_many(db, &events).await
 }
@@ -227,6 +277,8 @@ fn audit_event(revocation: &Revocation, revoked: Revoked, at: UnixMicros) -> New
         actor: &revocation.by.name,
         request_id: revocation.request_id.as_deref(),
         details: details(revocation, revoked),
+        user_ref: None,
+        client_ref: None,
     }
 }
 
@@ -287,6 +339,8 @@ mod tests {
             kind: TokenKind::Access,
             status_list: None,
             status_idx: None,
+            user: Some(7),
+            client: 2,
         }
     }
 

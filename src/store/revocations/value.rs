@@ -137,6 +137,33 @@ impl Revocation {
         }
     }
 
+    /// The user signed out everywhere (SPEC §3.9): every token they hold in the domain,
+    /// by watermark, their own doing. Their consents stay: the applications keep the
+    /// access granted, and get it again when the user signs in to them.
+    pub fn signed_out_everywhere(
+        domain_id: i64,
+        user_ref: i64,
+        username: &str,
+        request_id: Option<String>,
+        at: UnixMicros,
+    ) -> Self {
+        Self {
+            domain_id,
+            reach: Reach::Watermark(Bulk {
+                user: Some((user_ref, username.to_owned())),
+                client: None,
+                kind: None,
+                issued_before: at,
+                with_consents: false,
+            }),
+            by: RevokedBy::user(username),
+            level: None,
+            reason: Some(Reason::fixed(FixedReason::UserSignedOutEverywhere)),
+            request_id,
+            at,
+        }
+    }
+
     /// Every live token of a user or client, by watermark, because of a security event
     /// (SPEC §3.13): the operator's (or the CLI's) doing, with the event's fixed reason.
     pub fn security_event(
