@@ -153,6 +153,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    revocation_policies (domain_id) {
+        domain_id -> BigInt,
+        expression -> Text,
+        enabled -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     domains,
     clients,
@@ -165,4 +175,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     revocation_watermarks,
     status_lists,
     status_list_chunks,
+    revocation_policies,
 );

@@ -128,6 +128,7 @@ fn expected(backend: Backend) -> Tables {
         revocation_watermarks,
         status_lists,
         status_list_chunks,
+        revocation_policies,
     );
     // The list above must be every `table!` of schema.rs: a table added there and left
     // out here would go unchecked.
