@@ -75,7 +75,9 @@ fn line_column(source: &str, offset: usize) -> (usize, usize) {
 /// A compiled policy: checked, with its comprehensions metered. Cheap to share.
 #[derive(Debug)]
 pub struct Policy {
-    expr: IdedExpr,
+    /// `Err` for a stored policy that no longer compiles (a newer CEL parser refusing
+    /// it): it fails safe at every evaluation.
+    expr: Result<IdedExpr, CompileError>,
 }
 
 impl Policy {
@@ -144,17 +146,26 @@ impl Policy {
             }
         })?;
         check::prepare(&mut expr, &info, usize::from(MAX_NESTING) * 2)?;
-        Ok(Self { expr })
+        Ok(Self { expr: Ok(expr) })
+    }
+
+    /// A stored policy that does not compile: every evaluation fails safe with `error`.
+    pub fn unusable(error: CompileError) -> Self {
+        Self { expr: Err(error) }
     }
 
     /// Evaluates the policy against `activation` within `limits`.
     pub fn evaluate(&self, activation: &Activation, limits: Limits) -> Decision {
+        let expr = match &self.expr {
+            Ok(expr) => expr,
+            Err(error) => return Decision::failed(format!("the stored policy does not compile: {error}")),
+        };
         let mut context = Context::with_env(ENV.clone());
         for (name, value) in activation.variables() {
             context.add_variable_from_value(name, value);
         }
         let outcome = budget::within(limits, || {
-            catch_unwind(AssertUnwindSafe(|| Value::resolve(&self.expr, &context)))
+            catch_unwind(AssertUnwindSafe(|| Value::resolve(expr, &context)))
         });
         match outcome {
             Err(limit) => Decision::failed(limit),
