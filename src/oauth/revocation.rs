@@ -72,10 +72,10 @@ pub async fn revoke(
         LevelChoice::Rfc7009Default => RevokeLevel::rfc7009_default(row.kind),
     };
     let now = clock.now();
-    let decision = match store.revocation_policy(domain_id).await? {
-        Some(policy) => Some(policy.evaluate(&activation(client, &view, &request, asked, now), Limits::default())),
-        None => None,
-    };
+    let decision = store
+        .revocation_policy(domain_id)
+        .await?
+        .map(|policy| policy.evaluate(&activation(client, &view, &request, asked, now), Limits::default()));
     if decision.as_ref().is_some_and(|d| !d.allow) {
         return Err(OAuthError::UnauthorizedClient(DENIED_BY_POLICY.into()));
     }
@@ -105,7 +105,7 @@ pub async fn revoke(
             reason,
             request_id: request.request_id,
             at: now,
-            policy: decision,
+            policy: decision.map(Box::new),
         })
         .await?)
 }

@@ -344,7 +344,7 @@ mod tests {
         let mut revocation = by_client(1, None);
         let plain: serde_json::Value = serde_json::from_str(&details(&revocation, Revoked::default())).unwrap();
         assert!(plain.get("policy").is_none());
-        revocation.policy = Some(crate::domain::policy::Decision::failed("division by zero"));
+        revocation.policy = Some(Box::new(crate::domain::policy::Decision::failed("division by zero")));
         let details: serde_json::Value = serde_json::from_str(&details(&revocation, Revoked::default())).unwrap();
         assert_eq!(
             details["policy"],

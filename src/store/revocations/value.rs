@@ -21,8 +21,9 @@ pub struct Revocation {
     pub request_id: Option<String>,
     /// When it was decided; a batch is stamped with the latest of its members.
     pub at: UnixMicros,
-    /// What the domain's revocation policy decided, when one ran (SPEC §3.12).
-    pub policy: Option<Decision>,
+    /// What the domain's revocation policy decided, when one ran (SPEC §3.12). Boxed:
+    /// most revocations run none, and this value waits in the writer's queues.
+    pub policy: Option<Box<Decision>>,
 }
 
 /// What a revocation reaches.
