@@ -168,3 +168,25 @@ fn long_and_deep_expressions_are_refused_not_crashed_on() {
     let policy = Policy::compile(&deep).unwrap_or_else(|e| panic!("{e}"));
     assert!(!policy.evaluate(&activation(), Limits::default()).allow);
 }
+
+#[test]
+fn the_readme_example_decides_as_documented() {
+    let source = "client.domain_admin ? true : token.kind == 'refresh' ? {'allow': true, 'revoke_level': \
+                  'RELATED_TOKENS', 'reason': 'refresh token revoked: family ended'} : !(token.expires_at < now \
+                  && request.revoke_level != 'NONE')";
+    let policy = Policy::compile(source).unwrap_or_else(|e| panic!("{e}"));
+    let decision = policy.evaluate(&activation(), Limits::default());
+    assert_eq!(decision.revoke_level, Some(RevokeLevel::RelatedTokens));
+    assert_eq!(
+        decision.reason.as_ref().map(Reason::as_str),
+        Some("refresh token revoked: family ended")
+    );
+    let mut expired_access = activation();
+    expired_access.token.kind = TokenKind::Access;
+    expired_access.now = at(9_000);
+    assert!(policy.evaluate(&expired_access, Limits::default()).allow);
+    expired_access.request.revoke_level = RevokeLevel::RelatedConsent;
+    assert!(!policy.evaluate(&expired_access, Limits::default()).allow);
+    expired_access.client.domain_admin = true;
+    assert!(policy.evaluate(&expired_access, Limits::default()).allow);
+}
