@@ -142,7 +142,7 @@ impl Admin {
         Ok(Evaluation {
             allow: decision.allow,
             revoke_level: decision.level(activation.request.revoke_level),
-            reason: decision.reason(activation.request.reason.as_deref().and_then(|r| Reason::parse(r).ok())),
+            reason: decision.reason(activation.request.reason),
             error: decision.error,
         })
     }

@@ -192,6 +192,14 @@ impl Reason {
     }
 }
 
+/// Parsed, so a JSON body holding a reason is refused as a whole when it is not one.
+impl<'de> Deserialize<'de> for Reason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
 pub const TOKEN_TYPES: [&str; 3] = ["ACCESS_TOKEN", "REFRESH_TOKEN", "NONE"];
 pub const REVOKE_LEVELS: [&str; 3] = ["NONE", "RELATED_TOKENS", "RELATED_CONSENT"];
 

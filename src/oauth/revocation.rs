@@ -145,7 +145,7 @@ fn activation(
             revoke_level: level,
             token_type: request.token_type,
             endpoint: request.endpoint,
-            reason: request.reason.as_ref().map(|r| r.as_str().to_owned()),
+            reason: request.reason.clone(),
         },
         now: instant(now),
     }

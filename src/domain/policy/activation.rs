@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::ClientType;
-use crate::domain::revocation::{RevocationEndpoint, RevokeLevel, TokenKind, TokenTypeParam};
+use crate::domain::revocation::{Reason, RevocationEndpoint, RevokeLevel, TokenKind, TokenTypeParam};
 
 /// Everything a policy is evaluated against.
 #[derive(Debug, Clone)]
@@ -60,8 +60,10 @@ pub struct RequestFacts {
     #[serde(default = "no_token_type")]
     pub token_type: TokenTypeParam,
     pub endpoint: RevocationEndpoint,
+    /// 1 to 200 characters, no control characters.
     #[serde(default)]
-    pub reason: Option<String>,
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    pub reason: Option<Reason>,
 }
 
 fn no_token_type() -> TokenTypeParam {
@@ -90,7 +92,10 @@ impl Activation {
             ("revoke_level", string(self.request.revoke_level.as_str())),
             ("token_type", string(self.request.token_type.as_str())),
             ("endpoint", string(self.request.endpoint.as_str())),
-            ("reason", self.request.reason.as_deref().map_or(Value::Null, string)),
+            (
+                "reason",
+                self.request.reason.as_ref().map_or(Value::Null, |r| string(r.as_str())),
+            ),
         ]);
         [
             ("client", client),

@@ -8,8 +8,7 @@ use validator::Validate;
 
 use crate::admin::{Evaluation, RevocationPolicy};
 use crate::domain::DomainName;
-use crate::domain::policy::{Activation, ClientFacts, MAX_EXPRESSION_CHARS, RequestFacts, TokenFacts};
-use crate::domain::revocation::Reason;
+use crate::domain::policy::{Activation, ClientFacts, RequestFacts, TokenFacts};
 use crate::http::error::documented::{JsonBodyRefused, OperatorRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{Operator, ValidJson};
@@ -144,17 +143,6 @@ pub async fn evaluate(
         request,
         now,
     } = body.0;
-    if let Some(reason) = &request.reason {
-        Reason::parse(reason).map_err(|e| ApiError::InvalidRequest(format!("request.reason: {e}")))?;
-    }
-    if expression
-        .as_ref()
-        .is_some_and(|e| e.chars().count() > MAX_EXPRESSION_CHARS)
-    {
-        return Err(ApiError::InvalidRequest(format!(
-            "expression: at most {MAX_EXPRESSION_CHARS} characters"
-        )));
-    }
     let activation = move |clock_now| Activation {
         client,
         token,
