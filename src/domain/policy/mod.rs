@@ -26,12 +26,14 @@ pub use decision::Decision;
 
 /// The longest expression accepted, in characters.
 pub const MAX_EXPRESSION_CHARS: usize = 4096;
-/// How deeply an expression may nest (calls, operators, brackets): the interpreter
-/// recurses as deep, on whichever thread evaluates it.
-const MAX_NESTING: u16 = 32;
+/// How deeply an expression may nest (calls, operators, brackets, macros), in levels
+/// of its syntax tree: the interpreter recurses as deep, on whichever thread
+/// evaluates it (a request's, with an ordinary 2 MiB stack; unoptimized builds take
+/// tens of KiB per level).
+const MAX_DEPTH: u16 = 24;
 /// The stack of the thread that compiles: the parser recurses deeper than the
 /// expression nests, and farther still on input it refuses.
-const COMPILER_STACK_BYTES: usize = 256 << 20;
+const COMPILER_STACK_BYTES: usize = 64 << 20;
 
 /// The standard library, and the budget's charge (`budget.rs`), shared by every
 /// evaluation.
@@ -123,7 +125,7 @@ impl Policy {
         // The parser has panicked on input it did not expect: that is a syntax error too.
         let parsed = catch_unwind(AssertUnwindSafe(|| {
             ENV.parser()
-                .max_recursion_depth(MAX_NESTING)
+                .max_recursion_depth(MAX_DEPTH)
                 .parse_with_source_info(source)
         }))
         .map_err(|_| CompileError {
@@ -145,7 +147,7 @@ impl Policy {
                 message: first.map_or_else(|| "syntax error".into(), |e| e.msg.clone()),
             }
         })?;
-        check::prepare(&mut expr, &info, usize::from(MAX_NESTING) * 2)?;
+        check::prepare(&mut expr, &info, usize::from(MAX_DEPTH))?;
         Ok(Self { expr: Ok(expr) })
     }
 

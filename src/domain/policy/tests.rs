@@ -190,3 +190,42 @@ fn the_readme_example_decides_as_documented() {
     expired_access.client.domain_admin = true;
     assert!(policy.evaluate(&expired_access, Limits::default()).allow);
 }
+
+#[test]
+fn the_worst_nesting_that_fits_the_length_limit_is_refused() {
+    let half = MAX_EXPRESSION_CHARS / 2;
+    for (open, close) in [("(", ")"), ("[", "]"), ("{1:", "}"), ("f(", ")"), ("-", ""), ("!", "")] {
+        let n = (MAX_EXPRESSION_CHARS - 1) / (open.len() + close.len());
+        let source = format!("{}1{}", open.repeat(n), close.repeat(n));
+        assert!(source.chars().count() <= MAX_EXPRESSION_CHARS);
+        let _ = Policy::compile(&source);
+    }
+    let ternaries = format!("{}1{}", "true ? 1 : (".repeat(half / 13), ")".repeat(half / 13));
+    assert!(Policy::compile(&ternaries).is_err());
+}
+
+#[test]
+fn the_deepest_accepted_expressions_evaluate_on_an_ordinary_stack() {
+    let shapes: [&dyn Fn(usize) -> String; 4] = [
+        &|n| vec!["1"; n + 1].join(" + ") + " > 0",
+        &|n| format!("size({}1{}) > 0", "[".repeat(n), "]".repeat(n)),
+        &|n| format!("{}true{}", "(true && ".repeat(n), ")".repeat(n)),
+        &|n| format!("{}true{}", "[true].all(x, ".repeat(n), ")".repeat(n)),
+    ];
+    for shape in shapes {
+        let deepest = (1..200)
+            .map(shape)
+            .take_while(|source| Policy::compile(source).is_ok())
+            .last()
+            .unwrap_or_default();
+        assert!(!deepest.is_empty());
+        let policy = Policy::compile(&deepest).unwrap_or_else(|e| panic!("{e}"));
+        // Half of a request thread's stack, to leave room for what lies below.
+        let decision = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || policy.evaluate(&activation(), Limits::default()))
+            .and_then(|thread| thread.join().map_err(|_| std::io::Error::other("panicked")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(decision.allow, "{deepest}: {decision:?}");
+    }
+}
