@@ -162,12 +162,16 @@ impl Policy {
             Ok(expr) => expr,
             Err(error) => return Decision::failed(format!("the stored policy does not compile: {error}")),
         };
-        let mut context = Context::with_env(ENV.clone());
-        for (name, value) in activation.variables() {
-            context.add_variable_from_value(name, value);
-        }
+        // The interpreter panics on what it does not expect (its own invariants, chrono's
+        // overflows): that fails safe like any other error.
         let outcome = budget::within(limits, || {
-            catch_unwind(AssertUnwindSafe(|| Value::resolve(expr, &context)))
+            catch_unwind(AssertUnwindSafe(|| {
+                let mut context = Context::with_env(ENV.clone());
+                for (name, value) in activation.variables() {
+                    context.add_variable_from_value(name, value);
+                }
+                Value::resolve(expr, &context)
+            }))
         });
         match outcome {
             Err(limit) => Decision::failed(limit),

@@ -229,3 +229,19 @@ fn the_deepest_accepted_expressions_evaluate_on_an_ordinary_stack() {
         assert!(decision.allow, "{deepest}: {decision:?}");
     }
 }
+
+#[test]
+fn extreme_times_fail_safe_rather_than_crash() {
+    let mut far = activation();
+    far.token.expires_at = DateTime::<Utc>::MAX_UTC;
+    far.now = DateTime::<Utc>::MIN_UTC;
+    for source in [
+        "token.expires_at - now > duration('1s')",
+        "now + duration('-1s') < token.issued_at",
+        "token.expires_at + duration('87600h') > now",
+    ] {
+        let policy = Policy::compile(source).unwrap_or_else(|e| panic!("{e}"));
+        let decision = policy.evaluate(&far, Limits::default());
+        assert!(decision.allow || decision.error.is_none(), "{source}: {decision:?}");
+    }
+}
