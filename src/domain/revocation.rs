@@ -75,7 +75,7 @@ impl RevokeLevel {
 
 /// What a stored token is. Stored as the text `access` / `refresh` (the mapping to
 /// SQL lives in `store::models`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, diesel::AsExpression, diesel::FromSqlRow)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, ToSchema, diesel::AsExpression, diesel::FromSqlRow)]
 #[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenKind {

@@ -38,7 +38,6 @@ pub struct ClientFacts {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"kind":"refresh","client_id":"web","username":"alice","scopes":["openid"],"issued_at":"2026-12-07T09:00:00Z","expires_at":"2026-12-21T09:00:00Z","active":true}))]
 pub struct TokenFacts {
-    #[schema(value_type = String, example = "refresh")]
     pub kind: TokenKind,
     pub client_id: String,
     pub username: Option<String>,
