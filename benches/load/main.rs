@@ -4,7 +4,8 @@
 //! to a baseline measured minutes apart on the same machine. With `--baseline-binary`,
 //! revocation and issuance are measured on an older revokd too (`baseline.rs`); the
 //! status lists' own figures (fetches, re-rendering, bulk revocation with and without
-//! their bits) are in `status_lists.rs`.
+//! their bits) are in `status_lists.rs`; a revocation policy's cost (revocation with
+//! one against without, one evaluation) in `policy.rs`.
 //!
 //! `bench/run` builds everything with the release profile and runs this; `cargo bench
 //! --bench load -- --help` lists the knobs. Loopback only; nothing here is a test.
@@ -13,6 +14,7 @@ mod baseline;
 mod cpu;
 mod loadgen;
 mod pgbench;
+mod policy;
 mod report;
 mod seed;
 mod servers;
@@ -87,8 +89,8 @@ struct Options {
     #[arg(long, default_value = "BENCHMARKS.md")]
     out: PathBuf,
     /// Which sections of `--out` this run may rewrite (each only if it measured what it
-    /// shows): results, baseline, status-lists.
-    #[arg(long, value_delimiter = ',', default_value = "results,baseline,status-lists")]
+    /// shows): results, baseline, status-lists, policy.
+    #[arg(long, value_delimiter = ',', default_value = "results,baseline,status-lists,policy")]
     sections: Vec<String>,
     /// Scratch directory (SQLite files, server logs); kept when given.
     #[arg(long)]
@@ -96,11 +98,12 @@ struct Options {
     /// Only these of revokd's measures: revocation, introspection, issuance,
     /// status-list-fetch (a list's fetches from cache and its re-rendering after a
     /// change), status-list-bulk (bulk revocation with and without the bits, and the
-    /// query the rejected design would run per rendering).
+    /// query the rejected design would run per rendering), policy (revocation with a
+    /// typical three-condition policy against none, and one evaluation in µs).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "revocation,introspection,issuance,status-list-fetch,status-list-bulk"
+        default_value = "revocation,introspection,issuance,status-list-fetch,status-list-bulk,policy"
     )]
     only: Vec<String>,
     /// Record a `perf record -g` profile of revokd during each measured window into this
@@ -148,6 +151,7 @@ async fn run(options: Options) -> anyhow::Result<()> {
         None => None,
     };
     let mut lists: Vec<status_lists::Results> = Vec::new();
+    let mut policies: Vec<policy::Results> = Vec::new();
     let mut report = Report {
         plan,
         ceiling: Vec::new(),
@@ -179,6 +183,7 @@ async fn run(options: Options) -> anyhow::Result<()> {
                         report: &mut report,
                         comparison: comparison.as_mut(),
                         lists: &mut lists,
+                        policies: &mut policies,
                     },
                 )
                 .await?;
@@ -199,6 +204,7 @@ async fn run(options: Options) -> anyhow::Result<()> {
                         report: &mut report,
                         comparison: comparison.as_mut(),
                         lists: &mut lists,
+                        policies: &mut policies,
                     },
                 )
                 .await;
@@ -222,6 +228,9 @@ async fn run(options: Options) -> anyhow::Result<()> {
     }
     if !lists.is_empty() {
         sections.push((report::STATUS_LISTS, status_lists::markdown(&lists, &report)));
+    }
+    if !policies.is_empty() {
+        sections.push((report::POLICY, policy::markdown(&policies, &report)));
     }
     for (markers, section) in sections {
         println!("{section}");
@@ -260,6 +269,7 @@ struct Outputs<'a> {
     report: &'a mut Report,
     comparison: Option<&'a mut baseline::Comparison>,
     lists: &'a mut Vec<status_lists::Results>,
+    policies: &'a mut Vec<policy::Results>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -277,6 +287,7 @@ async fn measure_backend(
         report,
         mut comparison,
         lists,
+        policies,
     } = outputs;
     eprintln!("{backend}: preparing");
     let fixture = seed::prepare(database).await?;
@@ -419,6 +430,20 @@ async fn measure_backend(
         }
     }
     report.peak_rss_kib.push((backend, peak_rss));
+
+    if options.only.iter().any(|o| o == "policy") {
+        let context = policy::Context {
+            backend,
+            database,
+            url_for_server,
+            binary,
+            plan: report.plan,
+            work,
+            fixture: &fixture,
+            tokens: (pool / 2).max(1),
+        };
+        policies.push(policy::measure(&context).await?);
+    }
 
     let fetch = options.only.iter().any(|o| o == "status-list-fetch");
     let bulk = options.only.iter().any(|o| o == "status-list-bulk");

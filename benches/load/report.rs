@@ -331,6 +331,15 @@ pub const STATUS_LISTS: Markers = Markers {
     heading: "## Status lists",
 };
 
+/// Revocation with a policy against without, and one evaluation (`policy.rs`).
+pub const POLICY: Markers = Markers {
+    key: "policy",
+    name: "revocation policy figures",
+    start: "<!-- policy:start (written by bench/run) -->",
+    end: "<!-- policy:end -->",
+    heading: "## Revocation policies",
+};
+
 /// Replaces what lies between `markers` in `BENCHMARKS.md` (appending a section with
 /// them if the file has none); everything else in the file stays.
 pub fn write_into(path: &std::path::Path, markers: Markers, section: &str) -> std::io::Result<()> {

@@ -58,6 +58,8 @@ pub struct TokenSet {
 pub const BACKGROUND: TokenSet = TokenSet { prefix: "bg-" };
 /// One-use tokens for the revocation runs: each request revokes the next one.
 pub const REVOCATION_POOL: TokenSet = TokenSet { prefix: "rv-" };
+/// One-use tokens for the revocation runs with and without a policy (`policy.rs`).
+pub const POLICY_POOL: TokenSet = TokenSet { prefix: "pp-" };
 /// One-use tokens for pgbench's `UPDATE`, so it never touches the other sets.
 pub const PGBENCH_POOL: TokenSet = TokenSet { prefix: "pg-" };
 /// The status-list benchmark's list: tokens of `bulk-slots`, each with a slot.

@@ -67,6 +67,7 @@ impl Admin {
                 reason: spec.reason,
                 request_id: actor.request_id,
                 at: now,
+                policy: None,
             })
             .await
             .map_err(|e| in_domain_error(e, domain))?;

@@ -9,6 +9,7 @@ mod audit;
 mod bulk;
 mod clients;
 mod domains;
+mod policies;
 mod security_events;
 mod status;
 mod tokens;
@@ -17,6 +18,7 @@ mod views;
 
 pub use audit::MAX_AUDIT_LIMIT;
 pub use bulk::BulkSpec;
+pub use policies::{Evaluation, RevocationPolicy};
 pub use status::{DomainStatus, Status};
 pub use tokens::TokenLookup;
 pub use views::{AuditEvent, Client, CreatedClient, Domain, User};

@@ -138,6 +138,7 @@ impl Admin {
                 reason,
                 request_id: actor.request_id,
                 at: now,
+                policy: None,
             })
             .await
             .map_err(|e| in_domain_error(e, domain))

@@ -19,6 +19,7 @@ use crate::store::migrations::{self, Direction};
 use crate::telemetry;
 
 mod operator;
+mod policy;
 
 #[derive(Debug, Parser)]
 #[command(name = "revokd", version, about = "Multi-tenant OAuth 2.0 token revocation service")]
@@ -54,6 +55,9 @@ pub enum Command {
     /// pipeline (audit actor `cli`); `--dry-run` counts and changes nothing.
     #[command(subcommand)]
     Revoke(operator::RevokeCommand),
+    /// Set, show or remove a domain's revocation policy (CEL, SPEC §3.12).
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
     /// Apply pending migrations (or revert them all).
     Migrate {
         /// Revert every migration: drops all of revokd's tables and data.
@@ -153,6 +157,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Healthcheck => healthcheck(&settings).await,
         Command::Status => operator::status(&settings).await,
         Command::Revoke(command) => operator::revoke(&settings, command).await,
+        Command::Policy(command) => policy::run(&settings, command).await,
         Command::Migrate { revert_all } => migrate(&settings, revert_all).await,
         Command::Domain(DomainCommand::Create {
             name,

@@ -25,6 +25,9 @@ pub enum AuditAction {
     ConsentWithdrawn,
     /// The operator revoked a user's or client's tokens at once (SPEC §3.7).
     TokensBulkRevoked,
+    /// The operator set or removed a domain's revocation policy (SPEC §3.12).
+    PolicySet,
+    PolicyDeleted,
 }
 
 impl AuditAction {
@@ -44,6 +47,8 @@ impl AuditAction {
             Self::RefreshTokenReused => "refresh_token.reused",
             Self::ConsentWithdrawn => "consent.withdrawn",
             Self::TokensBulkRevoked => "tokens.bulk_revoked",
+            Self::PolicySet => "revocation_policy.set",
+            Self::PolicyDeleted => "revocation_policy.deleted",
         }
     }
 }

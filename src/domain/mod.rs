@@ -4,6 +4,7 @@
 pub mod audit;
 mod client;
 mod names;
+pub mod policy;
 pub mod revocation;
 mod settings;
 pub mod status_list;

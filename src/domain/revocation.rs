@@ -2,7 +2,7 @@
 //! enums, who may revoke a token, which things a level reaches, who is behind a
 //! revocation and why.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// `token_type`: only a hint for the look-up; a wrong one still finds the token.
@@ -14,8 +14,36 @@ pub enum TokenTypeParam {
     None,
 }
 
-/// `revoke_level`.
+impl TokenTypeParam {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessToken => "ACCESS_TOKEN",
+            Self::RefreshToken => "REFRESH_TOKEN",
+            Self::None => "NONE",
+        }
+    }
+}
+
+/// Which revocation endpoint a request came to: `oam` (`/oauth2/rest/token/revoke`,
+/// SPEC §3.1) or `rfc7009` (`/oauth2/revoke`, SPEC §3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RevocationEndpoint {
+    Oam,
+    Rfc7009,
+}
+
+impl RevocationEndpoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Oam => "oam",
+            Self::Rfc7009 => "rfc7009",
+        }
+    }
+}
+
+/// `revoke_level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RevokeLevel {
     /// Only the presented token.
@@ -47,8 +75,9 @@ impl RevokeLevel {
 
 /// What a stored token is. Stored as the text `access` / `refresh` (the mapping to
 /// SQL lives in `store::models`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, ToSchema, diesel::AsExpression, diesel::FromSqlRow)]
 #[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "lowercase")]
 pub enum TokenKind {
     Access,
     Refresh,
@@ -137,7 +166,7 @@ impl FixedReason {
 
 /// A reason given with a revocation (SPEC §3.1, §3.7): 1 to [`Reason::MAX_CHARS`]
 /// characters, none of them a control character.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Reason(String);
 
@@ -163,6 +192,14 @@ impl Reason {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Parsed, so a JSON body holding a reason is refused as a whole when it is not one.
+impl<'de> Deserialize<'de> for Reason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
     }
 }
 

@@ -98,6 +98,13 @@ pub fn mount(cfg: &mut web::ServiceConfig, allow_get_revoke: bool) {
                 .service(admin("/domains/{domain}/users/{username}/password").put(admin::users::set_password))
                 .service(admin("/domains/{domain}/revocations").post(admin::revocations::create))
                 .service(admin("/domains/{domain}/tokens/lookup").post(admin::tokens::lookup))
+                .service(
+                    admin("/domains/{domain}/revocation-policy")
+                        .put(admin::policies::put)
+                        .get(admin::policies::get)
+                        .delete(admin::policies::delete),
+                )
+                .service(admin("/domains/{domain}/revocation-policy/evaluate").post(admin::policies::evaluate))
                 .service(admin("/domains/{domain}/audit").get(admin::audit::list)),
         )
         .default_service(web::to(ops::not_found));

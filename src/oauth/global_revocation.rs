@@ -96,6 +96,7 @@ pub async fn revoke_all(
             reason: Some(Reason::fixed(FixedReason::GlobalTokenRevocation)),
             request_id,
             at: now,
+            policy: None,
         })
         .await?;
     Ok(())

@@ -1,14 +1,16 @@
 //! Domains and their clients by public name, kept in memory for client
-//! authentication, which every OAuth request starts with.
+//! authentication, which every OAuth request starts with; and each domain's compiled
+//! revocation policy (or that it has none), which every client revocation asks for.
 //!
-//! An entry is dropped whenever its domain or one of its clients changes: in this
+//! An entry is dropped whenever its domain, one of its clients or its policy changes: in this
 //! process when the change commits, and in every other process on the same PostgreSQL
 //! through `LISTEN/NOTIFY` (the notification is sent by the changing transaction, so it
 //! arrives only if that commits). While the listening connection is down nothing is
 //! cached, and everything cached before is dropped, since notifications may have been
 //! missed. SQLite is one process's store, so there only the local path exists.
 //!
-//! Only rows that exist are cached, never a miss: a new client is found at once.
+//! Only clients that exist are cached, never a miss: a new client is found at once.
+//! A domain without a policy is cached as such: setting one announces the change.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,6 +23,7 @@ use futures_util::StreamExt;
 
 use super::models::{ClientRow, DomainRow};
 use super::{Db, StoreError};
+use crate::domain::policy::Policy;
 
 /// The PostgreSQL channel changes are announced on; the payload is the domain id.
 const CHANNEL: &str = "revokd_directory";
@@ -32,9 +35,16 @@ const LISTENER_RETRY: Duration = Duration::from_secs(1);
 /// A domain and one of its clients, as client authentication needs them.
 pub type Entry = Arc<(DomainRow, ClientRow)>;
 
+/// A domain's revocation policy as revocations need it: `None` when it has none or
+/// it is disabled.
+pub type CachedPolicy = Option<Arc<Policy>>;
+
 pub struct Directory {
     /// domain name → client_id → entry.
     entries: RwLock<HashMap<String, HashMap<String, Entry>>>,
+    /// domain id → its policy. Written under the `entries` lock, so one generation
+    /// check covers both.
+    policies: RwLock<HashMap<i64, CachedPolicy>>,
     /// Bumped by every invalidation; a look-up that started before one must not
     /// store what it read.
     generation: AtomicU64,
@@ -48,6 +58,7 @@ impl Directory {
     pub(super) fn new(enabled: bool) -> Self {
         Self {
             entries: RwLock::default(),
+            policies: RwLock::default(),
             generation: AtomicU64::new(0),
             enabled: AtomicBool::new(enabled),
         }
@@ -85,11 +96,35 @@ impl Directory {
             .insert(client.client_id.clone(), entry.clone());
     }
 
+    pub(super) fn policy(&self, domain_id: i64) -> Option<CachedPolicy> {
+        if !self.enabled.load(Ordering::Acquire) {
+            return None;
+        }
+        self.policies.read().ok()?.get(&domain_id).cloned()
+    }
+
+    /// Keeps `policy` as the domain's, on the terms of [`Directory::insert`].
+    pub(super) fn insert_policy(&self, generation: u64, domain_id: i64, policy: CachedPolicy) {
+        if !self.enabled.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(_entries) = self.entries.write() else { return };
+        if self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        if let Ok(mut policies) = self.policies.write() {
+            policies.insert(domain_id, policy);
+        }
+    }
+
     /// Drops everything cached for the domain with this id.
     pub fn invalidate_domain(&self, domain_id: i64) {
         if let Ok(mut entries) = self.entries.write() {
             self.generation.fetch_add(1, Ordering::AcqRel);
             entries.retain(|_, clients| clients.values().all(|entry| entry.0.id != domain_id));
+            if let Ok(mut policies) = self.policies.write() {
+                policies.remove(&domain_id);
+            }
         }
     }
 
@@ -97,6 +132,9 @@ impl Directory {
         if let Ok(mut entries) = self.entries.write() {
             self.generation.fetch_add(1, Ordering::AcqRel);
             entries.clear();
+            if let Ok(mut policies) = self.policies.write() {
+                policies.clear();
+            }
         }
     }
 
@@ -221,6 +259,27 @@ mod tests {
         directory.invalidate_domain(1);
         directory.insert(before, entry(1, "a", "web"));
         assert!(directory.get("a", "web").is_none());
+    }
+
+    #[test]
+    fn policies_go_with_their_domain() {
+        let directory = Directory::new(true);
+        let policy = Policy::compile("true").ok().map(Arc::new);
+        directory.insert_policy(directory.generation(), 1, policy);
+        directory.insert_policy(directory.generation(), 2, None);
+        assert!(matches!(directory.policy(1), Some(Some(_))));
+        assert!(matches!(directory.policy(2), Some(None)), "no policy is cached too");
+        let before = directory.generation();
+        directory.invalidate_domain(1);
+        assert!(directory.policy(1).is_none());
+        assert!(directory.policy(2).is_some());
+        directory.insert_policy(before, 1, None);
+        assert!(
+            directory.policy(1).is_none(),
+            "a read older than the change is not kept"
+        );
+        directory.set_enabled(false);
+        assert!(directory.policy(2).is_none());
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod liveness;
 pub mod metrics;
 pub mod migrations;
 pub mod models;
+pub mod policies;
 mod pool;
 pub mod revocations;
 pub mod schema;
@@ -36,6 +37,8 @@ use diesel_async::AsyncPgConnection;
 use futures_util::future::BoxFuture;
 
 pub use error::StoreError;
+
+use crate::domain::policy::Policy;
 pub use sqlite::SqliteConn;
 
 pub use url::DatabaseUrl;
@@ -148,6 +151,27 @@ impl Store {
             self.directory.insert(generation, entry.clone());
             entry
         }))
+    }
+
+    /// The domain's revocation policy, compiled, when it has one that is enabled
+    /// (SPEC §3.12): from memory when the directory holds it, which drops it on every
+    /// change as it does the domain's clients.
+    pub async fn revocation_policy(&self, domain_id: i64) -> Result<Option<Arc<Policy>>, StoreError> {
+        if let Some(cached) = self.directory.policy(domain_id) {
+            return Ok(cached);
+        }
+        let generation = self.directory.generation();
+        let row = self
+            .read(move |mut db| Box::pin(async move { policies::find(&mut db, domain_id).await }))
+            .await?;
+        let policy = row.filter(|row| row.enabled).map(|row| {
+            Arc::new(Policy::compile(&row.expression).unwrap_or_else(|error| {
+                tracing::error!(domain_id, %error, "a stored revocation policy no longer compiles");
+                Policy::unusable(error)
+            }))
+        });
+        self.directory.insert_policy(generation, domain_id, policy.clone());
+        Ok(policy)
     }
 
     /// A token by the SHA-256 of its string, with everything that decides whether it

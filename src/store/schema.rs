@@ -174,6 +174,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    revocation_policies (domain_id) {
+        domain_id -> BigInt,
+        expression -> Text,
+        enabled -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     domains,
     clients,
@@ -188,4 +198,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     status_list_chunks,
     status_list_pending,
     account_sessions,
+    revocation_policies,
 );

@@ -1,6 +1,6 @@
 //! The operator's CLI on a live deployment's database (SPEC §3.8): `revokd revoke`
-//! (a token from standard input, or bulk; `--dry-run`) and `revokd status`, beside a
-//! running server that sees their effect at once.
+//! (a token from standard input, or bulk; `--dry-run`), `revokd status` and `revokd
+//! policy set|show|delete`, beside a running server that sees their effect at once.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -42,6 +42,24 @@ fn run(database_url: &str, args: &[&str], stdin: &str) -> (bool, Value) {
 }
 
 crate::both_backends! {
+    async fn set_show_and_delete_a_revocation_policy(app) {
+        let domain = app.create_domain().await;
+        let (ok, set) = revokd(&app, &["policy", "set", &domain, "--disabled"], "token.kind == 'access'\n  && true\n");
+        assert!(ok, "{set}");
+        assert_eq!(set["expression"], "token.kind == 'access'\n  && true");
+        assert_eq!(set["enabled"], false);
+        let shown = app.admin_get(&format!("/admin/v1/domains/{domain}/revocation-policy")).await;
+        assert_eq!(shown.body, set, "{}", shown.text);
+        let (ok, show) = revokd(&app, &["policy", "show", &domain], "");
+        assert!(ok);
+        assert_eq!(show, set);
+        let (ok, deleted) = revokd(&app, &["policy", "delete", &domain], "");
+        assert!(ok);
+        assert_eq!(deleted, json!({"status": "success"}));
+        let missing = app.admin_get(&format!("/admin/v1/domains/{domain}/revocation-policy")).await;
+        missing.assert_error(404, "not_found");
+    }
+
     async fn revoke_a_token_and_in_bulk_with_dry_runs_first(app) {
         let domain = app.create_domain().await;
         let web = app.create_client(&domain, json!({"client_id":"web","grant_types":["client_credentials"]})).await;

@@ -2,12 +2,12 @@
 //! them takes effect for the next request (SPEC §3.7), on this instance at once and,
 //! on PostgreSQL, on every other instance as soon as its notification arrives.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, TestClient, shared_postgres, spawn_with_settings, test_settings};
+use crate::helpers::{TestApp, TestClient, eventually, shared_postgres, spawn_with_settings, test_settings};
 
 async fn client_credentials(app: &TestApp, domain: &str, client: &TestClient) -> crate::helpers::Answer {
     app.token(domain, client, &[("grant_type", "client_credentials")]).await
@@ -53,22 +53,6 @@ crate::both_backends! {
         client_credentials(&app, &domain, &old).await.assert_error(401, "invalid_client");
         assert_eq!(client_credentials(&app, &domain, &new).await.status, 200);
     }
-}
-
-/// Polls `check` until it holds, for at most `within`; how long it took.
-async fn eventually<F, Fut>(within: Duration, mut check: F) -> Option<Duration>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let started = Instant::now();
-    while started.elapsed() < within {
-        if check().await {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    None
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

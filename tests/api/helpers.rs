@@ -490,6 +490,23 @@ impl Server {
     }
 }
 
+/// Polls `check` until it holds, for at most `within`; how long it took. For what
+/// another instance learns by a notification, a moment after the change.
+pub async fn eventually<F, Fut>(within: std::time::Duration, mut check: F) -> Option<std::time::Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while started.elapsed() < within {
+        if check().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    None
+}
+
 /// RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64.
 pub fn basic_escape(raw: &str) -> String {
     form_urlencoded::byte_serialize(raw.as_bytes()).collect()

@@ -26,6 +26,7 @@ mod metadata;
 mod migrations;
 mod operations;
 mod outage;
+mod policy;
 mod process;
 mod races;
 mod revoke;

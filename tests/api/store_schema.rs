@@ -130,6 +130,7 @@ fn expected(backend: Backend) -> Tables {
         status_list_chunks,
         status_list_pending,
         account_sessions,
+        revocation_policies,
     );
     // The list above must be every `table!` of schema.rs: a table added there and left
     // out here would go unchecked.

@@ -6,7 +6,9 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use utoipa::ToSchema;
 
-use crate::domain::revocation::{REVOKE_LEVELS, Reason, RevokeLevel, TOKEN_TYPES, TokenTypeParam, parse_closed};
+use crate::domain::revocation::{
+    REVOKE_LEVELS, Reason, RevocationEndpoint as Endpoint, RevokeLevel, TOKEN_TYPES, TokenTypeParam, parse_closed,
+};
 use crate::http::error::documented::{ClientAuthFailed, FormBodyRefused, StoreUnavailable};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{IdentityDomain, OAuthForm, OAuthQueryRequest, OAuthRequest};
@@ -84,7 +86,7 @@ pub async fn revoke(
     request: OAuthRequest,
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
-    run(&state, request, request_id, Endpoint::Rest).await
+    run(&state, request, request_id, Endpoint::Oam).await
 }
 
 /// RFC 7009 revocation: the `revocation_endpoint` of the metadata.
@@ -119,7 +121,7 @@ pub async fn revoke_by_get(
     OAuthQueryRequest(request): OAuthQueryRequest,
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
-    run(&state, request, request_id, Endpoint::Rest).await
+    run(&state, request, request_id, Endpoint::Oam).await
 }
 
 /// `GET /oauth2/revoke` when `REVOKD_REQUIRE_POST=false`.
@@ -129,12 +131,6 @@ pub async fn revoke_rfc7009_by_get(
     request_id: RequestId,
 ) -> Result<HttpResponse, ApiError> {
     run(&state, request, request_id, Endpoint::Rfc7009).await
-}
-
-#[derive(Clone, Copy)]
-enum Endpoint {
-    Rest,
-    Rfc7009,
 }
 
 async fn run(
@@ -172,16 +168,20 @@ fn parameters(form: &OAuthForm, endpoint: Endpoint, request_id: String) -> Resul
             "token is over {MAX_TOKEN_BYTES} bytes"
         )));
     }
-    if let Some(raw) = form.get("token_type") {
-        // Validated, then ignored: the token is found by its hash whatever its type.
-        parse_closed::<TokenTypeParam>("token_type", raw, &TOKEN_TYPES).map_err(OAuthError::InvalidRequest)?;
-    }
+    // Validated, then only shown to the policy: the token is found by its hash
+    // whatever its type.
+    let token_type = form
+        .get("token_type")
+        .map(|raw| parse_closed::<TokenTypeParam>("token_type", raw, &TOKEN_TYPES))
+        .transpose()
+        .map_err(OAuthError::InvalidRequest)?
+        .unwrap_or(TokenTypeParam::None);
     let choice = match form.get("revoke_level") {
         Some(raw) => LevelChoice::Explicit(
             parse_closed::<RevokeLevel>("revoke_level", raw, &REVOKE_LEVELS).map_err(OAuthError::InvalidRequest)?,
         ),
         None => match endpoint {
-            Endpoint::Rest => LevelChoice::Explicit(RevokeLevel::None),
+            Endpoint::Oam => LevelChoice::Explicit(RevokeLevel::None),
             Endpoint::Rfc7009 => LevelChoice::Rfc7009Default,
         },
     };
@@ -192,8 +192,10 @@ fn parameters(form: &OAuthForm, endpoint: Endpoint, request_id: String) -> Resul
         .map_err(OAuthError::InvalidRequest)?;
     Ok(RevocationRequest {
         token: PlainToken::new(token.to_owned()),
+        token_type,
         level: choice,
         reason,
+        endpoint,
         request_id: Some(request_id),
     })
 }

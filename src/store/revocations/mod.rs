@@ -303,6 +303,9 @@ fn details(revocation: &Revocation, revoked: Revoked) -> String {
     };
     if let (Some(details), serde_json::Value::Object(extra)) = (details.as_object_mut(), extra) {
         details.extend(extra);
+        if let Some(decision) = &revocation.policy {
+            details.insert("policy".into(), json!(decision));
+        }
     }
     details.to_string()
 }
@@ -328,6 +331,7 @@ mod tests {
             reason: None,
             request_id: None,
             at: 10,
+            policy: None,
         }
     }
 
@@ -387,6 +391,19 @@ mod tests {
         assert_eq!(details["count"], 3);
         assert_eq!(details["family_id"], 9);
         assert_eq!(details["token_kind"], "refresh");
+    }
+
+    #[test]
+    fn details_keep_the_policy_decision_when_one_ran() {
+        let mut revocation = by_client(1, None);
+        let plain: serde_json::Value = serde_json::from_str(&details(&revocation, Revoked::default())).unwrap();
+        assert!(plain.get("policy").is_none());
+        revocation.policy = Some(Box::new(crate::domain::policy::Decision::failed("division by zero")));
+        let details: serde_json::Value = serde_json::from_str(&details(&revocation, Revoked::default())).unwrap();
+        assert_eq!(
+            details["policy"],
+            json!({"allow": true, "revoke_level": null, "reason": null, "error": "division by zero"})
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::Bulk;
 use super::marks::{Marked, Marking};
 use crate::clock::UnixMicros;
 use crate::domain::audit::AuditAction;
+use crate::domain::policy::Decision;
 use crate::domain::revocation::{FixedReason, InitiatingEntity, Plan, Reason, RevokeLevel, TokenKind};
 
 /// One revocation, decided and waiting to be carried out.
@@ -20,6 +21,9 @@ pub struct Revocation {
     pub request_id: Option<String>,
     /// When it was decided; a batch is stamped with the latest of its members.
     pub at: UnixMicros,
+    /// What the domain's revocation policy decided, when one ran (SPEC §3.12). Boxed:
+    /// most revocations run none, and this value waits in the writer's queues.
+    pub policy: Option<Box<Decision>>,
 }
 
 /// What a revocation reaches.
@@ -91,6 +95,7 @@ impl Revocation {
             reason: Some(Reason::fixed(FixedReason::RefreshTokenReuse)),
             request_id,
             at,
+            policy: None,
         }
     }
 
@@ -113,6 +118,7 @@ impl Revocation {
             reason: Some(Reason::fixed(FixedReason::RefreshRetried)),
             request_id,
             at,
+            policy: None,
         }
     }
 
@@ -134,6 +140,7 @@ impl Revocation {
             reason: Some(reason.unwrap_or_else(|| Reason::fixed(FixedReason::ConsentWithdrawn))),
             request_id,
             at,
+            policy: None,
         }
     }
 
@@ -161,6 +168,7 @@ impl Revocation {
             reason: Some(Reason::fixed(FixedReason::UserSignedOutEverywhere)),
             request_id,
             at,
+            policy: None,
         }
     }
 
@@ -182,6 +190,7 @@ impl Revocation {
             reason: Some(Reason::fixed(reason)),
             request_id,
             at,
+            policy: None,
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod clients;
 pub mod domains;
+pub mod policies;
 pub mod revocations;
 pub mod tokens;
 pub mod users;
