@@ -39,12 +39,7 @@ pub async fn applications(store: &Store, clock: &Clock, user: &TokenOwner) -> Re
             live_tokens: counts.get(&consent.id).copied().unwrap_or(0),
             consent_id: consent.public_id,
             client_id,
-            scopes: consent
-                .scopes
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            scopes: crate::domain::stored_scope_list(&consent.scopes),
             granted_at: consent.granted_at,
         })
         .collect())

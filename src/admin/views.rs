@@ -55,12 +55,7 @@ impl From<ClientRow> for Client {
         Self {
             client_type: ClientType::parse(&row.client_type).unwrap_or(ClientType::Public),
             grant_types: row.grant_types.split(' ').filter_map(GrantType::parse).collect(),
-            scopes: row
-                .scopes
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            scopes: crate::domain::stored_scope_list(&row.scopes),
             client_id: row.client_id,
             domain_admin: row.domain_admin,
         }

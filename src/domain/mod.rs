@@ -10,5 +10,5 @@ mod settings;
 pub mod status_list;
 
 pub use client::{ClientSpec, ClientType, GrantType};
-pub use names::{ClientId, ConsentPublicId, DomainName, NameError, Scope, Scopes, Username};
+pub use names::{ClientId, ConsentPublicId, DomainName, NameError, Scope, Scopes, Username, stored_scope_list};
 pub use settings::{DomainSettings, SettingsPatch};

@@ -160,6 +160,12 @@ impl Scope {
     }
 }
 
+/// The scopes of a space-separated string as the store keeps it, one string each, for
+/// answers and policies (stored scopes were parsed when they were stored).
+pub fn stored_scope_list(raw: &str) -> Vec<String> {
+    raw.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
 /// A set of scopes in the order first given, without repeats. Stored and sent in the
 /// OAuth form: space-separated.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

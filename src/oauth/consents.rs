@@ -65,12 +65,7 @@ pub async fn list(store: &Store, owner: &TokenOwner) -> Result<Vec<ConsentView>,
         .map(|(consent, client_id)| ConsentView {
             consent_id: consent.public_id,
             client_id,
-            scopes: consent
-                .scopes
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            scopes: crate::domain::stored_scope_list(&consent.scopes),
             granted_at: clock::rfc3339(consent.granted_at),
         })
         .collect())

@@ -120,7 +120,7 @@ fn activation(
     now: UnixMicros,
 ) -> Activation {
     let row = &view.token;
-    let scopes = |raw: &str| raw.split_whitespace().map(str::to_owned).collect();
+    let scopes = crate::domain::stored_scope_list;
     Activation {
         client: ClientFacts {
             client_id: client.client.client_id.clone(),
