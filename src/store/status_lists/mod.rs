@@ -18,7 +18,7 @@ use diesel_async::RunQueryDsl;
 
 pub use postgres::fold_pending;
 pub(super) use postgres::fold_while_open;
-pub(crate) use postgres::{QUEUE_BITS_HEAD, QUEUE_BITS_TAIL};
+pub(crate) use postgres::{IssuedBornDead, QUEUE_BITS_HEAD, QUEUE_BITS_TAIL};
 
 use super::schema::{domains, status_list_chunks, status_lists, tokens};
 use super::{Db, StoreError, liveness};

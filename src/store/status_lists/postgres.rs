@@ -117,16 +117,57 @@ impl QueryFragment<Pg> for BornDead {
         out.push_bind_param::<BigInt, _>(&self.domain_id)?;
         out.push_sql(" AND tokens.id = ANY(");
         out.push_bind_param::<Array<BigInt>, _>(&self.ids)?;
-        out.push_sql(
-            ") AND tokens.kind = 'access' AND tokens.status_list IS NOT NULL \
-             AND tokens.revoked_at IS NULL AND tokens.expires_at > ",
-        );
-        out.push_bind_param::<BigInt, _>(&self.now)?;
-        out.push_sql(" AND NOT (");
-        out.push_sql(liveness::not_ended_pg_text());
-        out.push_sql(")");
+        out.push_sql(") AND ");
+        push_born_dead(&mut out, &self.now)
+    }
+}
+
+/// The condition both statements here ask of a token row just stored: an access token
+/// in a list, not marked and not expired, yet dead (its family or consent ended, or a
+/// watermark covers it), so its bit must be set now.
+fn push_born_dead<'b>(out: &mut AstPass<'_, 'b, Pg>, now: &'b UnixMicros) -> QueryResult<()> {
+    out.push_sql(
+        "(tokens.kind = 'access' AND tokens.status_list IS NOT NULL \
+         AND tokens.revoked_at IS NULL AND tokens.expires_at > ",
+    );
+    out.push_bind_param::<BigInt, _>(now)?;
+    out.push_sql(" AND NOT (");
+    out.push_sql(liveness::not_ended_pg_text());
+    out.push_sql("))");
+    Ok(())
+}
+
+/// The client tokens of an issuance batch, found by their hashes, with whether each is
+/// born dead: [`BornDead`] for a batch whose insert it is sent right behind, in the
+/// same round trip (`tokens::insert_client_tokens`). One row per token it finds, so
+/// the caller can tell it ran after the insert (it found them all).
+pub(crate) struct IssuedBornDead<'a> {
+    pub domain_ids: Vec<i64>,
+    pub hashes: Vec<&'a [u8]>,
+    pub now: UnixMicros,
+}
+
+impl QueryFragment<Pg> for IssuedBornDead<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT tokens.domain_id, tokens.status_list, tokens.status_idx, ");
+        push_born_dead(&mut out, &self.now)?;
+        out.push_sql(" FROM unnest(");
+        crate::store::push_binds!(out, Array<BigInt> => &self.domain_ids, Array<Binary> => &self.hashes);
+        out.push_sql(") AS u (d, h) JOIN tokens ON tokens.domain_id = u.d AND tokens.token_hash = u.h");
         Ok(())
     }
+}
+
+/// What [`IssuedBornDead`] is prepared as.
+pub(crate) struct IssuedBornDeadStatement;
+
+impl QueryId for IssuedBornDead<'_> {
+    type QueryId = IssuedBornDeadStatement;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for IssuedBornDead<'_> {
+    type SqlType = (BigInt, Nullable<BigInt>, Nullable<BigInt>, diesel::sql_types::Bool);
 }
 
 /// What [`BornDead`] is prepared as: its text does not depend on its values.

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Binary, Text};
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 pub use death::{Death, death_of};
 pub use views::{TokenView, view_by_hash, views_by_hashes};
@@ -95,51 +95,83 @@ pub struct ClientToken {
 }
 
 /// Stores client tokens: on PostgreSQL in one statement whose text does not depend on
-/// their number (`unnest` of arrays, prepared once), on SQLite one cached insert each;
-/// then [`born_dead`] over them, per domain. Inside the caller's transaction (on
-/// PostgreSQL, the batch's).
+/// their number (`unnest` of arrays, prepared once), with the check for tokens born
+/// dead in the same round trip; on SQLite one cached insert each, then [`born_dead`]
+/// over them, per domain. Inside the caller's transaction on SQLite; on PostgreSQL
+/// each statement is a transaction of its own (the check must see what committed
+/// after the insert, `insert_client_tokens_pg`).
 pub async fn insert_client_tokens(db: &mut Db<'_>, issued: &[ClientToken]) -> Result<(), StoreError> {
-    let mut inserted: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    match db {
-        Db::Postgres(conn) => {
-            if !issued.is_empty() {
-                let rows: Vec<(i64, i64)> = ClientTokenRows::new(issued).get_results(&mut **conn).await?;
-                for (domain_id, id) in rows {
-                    inserted.entry(domain_id).or_default().push(id);
-                }
-            }
-        }
-        Db::Sqlite(_) => {
-            for token in issued {
-                let id = insert(
-                    db,
-                    &NewToken {
-                        domain_id: token.domain_id,
-                        kind: TokenKind::Access,
-                        token_hash: token.token_hash.as_bytes(),
-                        jti: &token.jti,
-                        family_ref: None,
-                        parent_ref: None,
-                        client_ref: token.client_ref,
-                        user_ref: None,
-                        consent_ref: None,
-                        scopes: &token.scopes,
-                        issued_at: token.issued_at,
-                        expires_at: token.expires_at,
-                        status_list: Some(token.status.list),
-                        status_idx: Some(token.status.idx),
-                    },
-                )
-                .await?;
-                inserted.entry(token.domain_id).or_default().push(id);
-            }
-        }
-    }
     let now = issued.iter().map(|t| t.issued_at).max().unwrap_or_default();
+    if let Db::Postgres(conn) = db {
+        if issued.is_empty() {
+            return Ok(());
+        }
+        let dead = insert_client_tokens_pg(conn, issued, now).await?;
+        return status_lists::set_bits(db, &dead).await;
+    }
+    let mut inserted: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for token in issued {
+        let id = insert(
+            db,
+            &NewToken {
+                domain_id: token.domain_id,
+                kind: TokenKind::Access,
+                token_hash: token.token_hash.as_bytes(),
+                jti: &token.jti,
+                family_ref: None,
+                parent_ref: None,
+                client_ref: token.client_ref,
+                user_ref: None,
+                consent_ref: None,
+                scopes: &token.scopes,
+                issued_at: token.issued_at,
+                expires_at: token.expires_at,
+                status_list: Some(token.status.list),
+                status_idx: Some(token.status.idx),
+            },
+        )
+        .await?;
+        inserted.entry(token.domain_id).or_default().push(id);
+    }
     for (domain_id, ids) in inserted {
         born_dead(db, domain_id, &ids, now, Vec::new()).await?;
     }
     Ok(())
+}
+
+/// The insert, and the tokens of it born dead, in one round trip: the two statements
+/// are pipelined, and PostgreSQL runs them in the order sent, each in a transaction of
+/// its own, so the check sees whatever committed before the insert did (a bulk
+/// revocation the insert waited for, whose scan could not see these tokens; see
+/// `revocations::bulk`). Waiting for the insert before sending the check cost
+/// issuance a tenth of its throughput (BENCHMARKS.md, issue 14). The check answers a
+/// row for every token it finds: should it have run before the insert after all, it
+/// finds fewer than were inserted, and is asked again.
+async fn insert_client_tokens_pg(
+    conn: &mut AsyncPgConnection,
+    issued: &[ClientToken],
+    now: UnixMicros,
+) -> Result<Vec<DomainSlot>, StoreError> {
+    let check = || status_lists::IssuedBornDead {
+        domain_ids: issued.iter().map(|t| t.domain_id).collect(),
+        hashes: issued.iter().map(|t| t.token_hash.as_bytes().as_slice()).collect(),
+        now,
+    };
+    type Found = (i64, Option<i64>, Option<i64>, bool);
+    let shared: &AsyncPgConnection = conn;
+    let (inserted, mut found) = futures_util::future::try_join(
+        ClientTokenRows::new(issued).execute(&mut &*shared),
+        check().load::<Found>(&mut &*shared),
+    )
+    .await?;
+    if found.len() < inserted {
+        found = check().load::<Found>(conn).await?;
+    }
+    Ok(found
+        .into_iter()
+        .filter(|(.., dead)| *dead)
+        .filter_map(|(domain_id, list, idx, _)| Some((domain_id, StatusSlot { list: list?, idx: idx? })))
+        .collect())
 }
 
 /// `INSERT INTO tokens … SELECT … FROM unnest(…)`, one array per column.
@@ -192,8 +224,7 @@ impl QueryFragment<Pg> for ClientTokenRows<'_> {
             Array<BigInt> => &self.status_indices,
         );
         out.push_sql(
-            ") AS t (domain_id, token_hash, jti, client_ref, scopes, issued_at, expires_at, status_list, status_idx) \
-             RETURNING domain_id, id",
+            ") AS t (domain_id, token_hash, jti, client_ref, scopes, issued_at, expires_at, status_list, status_idx)",
         );
         Ok(())
     }
@@ -203,10 +234,6 @@ impl QueryId for ClientTokenRows<'_> {
     type QueryId = ();
     // Cached by its text, which does not depend on the number of rows.
     const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl Query for ClientTokenRows<'_> {
-    type SqlType = (BigInt, BigInt);
 }
 
 /// Marks a refresh token as replaced, if it is still live and no one else did first.
