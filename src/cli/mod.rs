@@ -2,7 +2,6 @@
 //! on the database directly and need no HTTP or admin token.
 
 use std::io::BufRead;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -10,14 +9,15 @@ use clap::{Parser, Subcommand};
 use crate::admin::{Actor, Admin};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::{ClientId, ClientSpec, ClientType, DomainName, DomainSettings, GrantType, Scope, Scopes, Username};
-use crate::oauth::{Grant, KeyRing, TokenResponse, TokenService, client_auth};
+use crate::domain::{ClientId, ClientType, DomainName, DomainSettings, GrantType, Username};
 use crate::security::Password;
 use crate::startup::Application;
 use crate::store::Store;
 use crate::store::migrations::{self, Direction};
 use crate::telemetry;
+use directory::{create_client, create_domain, create_user, issue_token, parse_client_type, parse_grant, set_disabled};
 
+mod directory;
 mod operator;
 mod policy;
 
@@ -289,146 +289,6 @@ async fn migrate(settings: &Settings, revert_all: bool) -> anyhow::Result<()> {
     let verb = if revert_all { "reverted" } else { "applied" };
     println!("{}", serde_json::json!({ verb: versions }));
     Ok(())
-}
-
-/// `revokd domain create`; a setting left out has taken its default.
-async fn create_domain(settings: &Settings, name: &str, settings_for_domain: DomainSettings) -> anyhow::Result<()> {
-    if !(0..=DomainSettings::MAX_GRACE_SECS).contains(&settings_for_domain.refresh_token_grace_secs) {
-        bail!(
-            "the refresh token grace must be from 0 to {} seconds",
-            DomainSettings::MAX_GRACE_SECS
-        );
-    }
-    if !DomainSettings::status_list_ttl_is_valid(settings_for_domain.status_list_ttl_secs) {
-        bail!(
-            "the status list TTL must be from 1 to {} seconds",
-            DomainSettings::MAX_STATUS_LIST_TTL_SECS
-        );
-    }
-    for ttl in [
-        settings_for_domain.access_token_ttl_secs,
-        settings_for_domain.refresh_token_ttl_secs,
-    ] {
-        if !DomainSettings::ttl_is_valid(ttl) {
-            bail!("TTLs must be from 1 to {} seconds", DomainSettings::MAX_TTL_SECS);
-        }
-    }
-    let domain = admin(settings)
-        .await?
-        .create_domain(DomainName::parse(name)?, settings_for_domain, Actor::cli())
-        .await?;
-    println!("{}", serde_json::to_string_pretty(&domain)?);
-    Ok(())
-}
-
-/// `revokd client create`: prints the client, with its secret when confidential.
-async fn create_client(
-    settings: &Settings,
-    domain: &str,
-    client_id: &str,
-    client_type: ClientType,
-    grants: Vec<GrantType>,
-    scopes: &[String],
-    domain_admin: bool,
-) -> anyhow::Result<()> {
-    let spec = ClientSpec {
-        client_id: ClientId::parse(client_id)?,
-        client_type,
-        grant_types: (!grants.is_empty()).then_some(grants),
-        scopes: scopes_of(scopes)?,
-        domain_admin,
-    };
-    let created = admin(settings)
-        .await?
-        .create_client(&DomainName::parse(domain)?, spec, Actor::cli())
-        .await?;
-    println!("{}", serde_json::to_string_pretty(&created)?);
-    Ok(())
-}
-
-/// `revokd user create`, the password from standard input.
-async fn create_user(settings: &Settings, domain: &str, username: &str) -> anyhow::Result<()> {
-    let password = read_password()?;
-    let user = admin(settings)
-        .await?
-        .create_user(
-            &DomainName::parse(domain)?,
-            Username::parse(username)?,
-            Password::new(password),
-            Actor::cli(),
-        )
-        .await?;
-    println!("{}", serde_json::to_string_pretty(&user)?);
-    Ok(())
-}
-
-/// `revokd user disable|enable`: prints the user.
-async fn set_disabled(settings: &Settings, domain: &str, username: &str, disabled: bool) -> anyhow::Result<()> {
-    let user = admin(settings)
-        .await?
-        .set_disabled(
-            &DomainName::parse(domain)?,
-            &Username::parse(username)?,
-            disabled,
-            Actor::cli(),
-        )
-        .await?;
-    println!("{}", serde_json::to_string_pretty(&user)?);
-    Ok(())
-}
-
-/// `revokd token issue`: a password grant with `username` (password from standard
-/// input), else client_credentials.
-async fn issue_token(
-    settings: &Settings,
-    domain: &str,
-    client_id: &str,
-    username: Option<String>,
-    scopes: &[String],
-) -> anyhow::Result<()> {
-    let domain = DomainName::parse(domain)?;
-    let scope = (!scopes.is_empty()).then(|| scopes_of(scopes)).transpose()?;
-    let grant = match username {
-        Some(username) => Grant::Password {
-            username,
-            password: Password::new(read_password()?),
-            scope,
-        },
-        None => Grant::ClientCredentials { scope },
-    };
-    let store = open_store(settings).await?;
-    let client = client_auth::without_credentials(&store, &domain, client_id)
-        .await?
-        .with_context(|| format!("no client '{client_id}' in identity domain '{domain}'"))?;
-    let base = match &settings.public_url {
-        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
-        None => format!(
-            "{}://{}",
-            if settings.tls.is_some() { "https" } else { "http" },
-            settings.listen
-        ),
-    };
-    let service = TokenService::new(store, Clock::system(), Arc::new(KeyRing::default()));
-    let issued = service
-        .issue(&client, &format!("{base}/domains/{domain}"), grant, None)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("{}", serde_json::to_string_pretty(&TokenResponse::from(issued))?);
-    Ok(())
-}
-
-fn scopes_of(raw: &[String]) -> anyhow::Result<Scopes> {
-    Ok(Scopes::new(
-        raw.iter().map(|s| Scope::parse(s)).collect::<Result<Vec<_>, _>>()?,
-    )?)
-}
-
-fn parse_client_type(raw: &str) -> Result<ClientType, String> {
-    ClientType::parse(raw).ok_or_else(|| "expected confidential or public".into())
-}
-
-fn parse_grant(raw: &str) -> Result<GrantType, String> {
-    GrantType::parse(raw).ok_or_else(|| "expected client_credentials, password or refresh_token".into())
 }
 
 fn read_password() -> anyhow::Result<String> {
