@@ -39,6 +39,9 @@ fn body(error: &str, description: &str) -> Value {
     json!({"status": "failure", "error": error, "error_description": description})
 }
 
+/// Declares response groups: `Name { "401" => response, … }` becomes a unit struct whose
+/// `IntoResponses` lists them (the account page's groups use it too). The caller has
+/// `IntoResponses`, `BTreeMap`, `RefOr` and `Response` in scope.
 macro_rules! groups {
     ($($(#[$doc:meta])* $name:ident { $($status:literal => $response:expr),+ $(,)? })*) => {$(
         $(#[$doc])*
@@ -51,6 +54,7 @@ macro_rules! groups {
         }
     )*};
 }
+pub(crate) use groups;
 
 groups! {
     /// Client authentication (HTTP Basic, `client_id` + `client_secret` in the form,

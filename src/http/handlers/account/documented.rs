@@ -7,6 +7,8 @@ use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, RefOr, Response, ResponseBuilder, Type};
 use utoipa::{IntoResponses, ToSchema};
 
+use crate::http::error::documented::groups;
+
 /// `(name, description, pattern)` of a response header.
 type HeaderDoc = (&'static str, &'static str, &'static str);
 
@@ -30,19 +32,6 @@ pub fn html(description: &str, headers: &[HeaderDoc]) -> RefOr<Response> {
         );
     }
     RefOr::T(response.build())
-}
-
-macro_rules! groups {
-    ($($(#[$doc:meta])* $name:ident { $($status:literal => $response:expr),+ $(,)? })*) => {$(
-        $(#[$doc])*
-        pub struct $name;
-
-        impl IntoResponses for $name {
-            fn responses() -> BTreeMap<String, RefOr<Response>> {
-                BTreeMap::from([$(($status.to_owned(), $response)),+])
-            }
-        }
-    )*};
 }
 
 groups! {
