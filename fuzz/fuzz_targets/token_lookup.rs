@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use revokd::admin::{Actor, Admin};
 use revokd::clock::{Clock, MICROS_PER_SEC};
-use revokd::domain::revocation::RevokeLevel;
+use revokd::domain::revocation::{RevocationEndpoint, RevokeLevel, TokenTypeParam};
 use revokd::domain::{ClientId, ClientSpec, ClientType, DomainName, DomainSettings, Scopes};
 use revokd::oauth::client_auth::{self, AuthenticatedClient};
 use revokd::oauth::introspection;
@@ -188,8 +188,13 @@ async fn look_up(w: &World, data: &[u8]) {
     for client in revokers {
         let request = RevocationRequest {
             token: token.clone(),
+            token_type: TokenTypeParam::None,
             level,
             reason: None,
+            endpoint: match level {
+                LevelChoice::Rfc7009Default => RevocationEndpoint::Rfc7009,
+                LevelChoice::Explicit(_) => RevocationEndpoint::Oam,
+            },
             request_id: None,
         };
         let revoked = revocation::revoke(&w.store, &w.clock, client, request)
