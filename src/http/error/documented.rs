@@ -12,16 +12,11 @@ use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Type};
 
 /// `(name, description, pattern)` of a response header.
-type HeaderDoc = (&'static str, &'static str, &'static str);
+pub(crate) type HeaderDoc = (&'static str, &'static str, &'static str);
 
-fn error(description: &str, example: Value, headers: &[HeaderDoc]) -> RefOr<Response> {
-    let mut response = ResponseBuilder::new().description(description).content(
-        "application/json",
-        ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name("ErrorBody")))
-            .example(Some(example))
-            .build(),
-    );
+/// `response` with these headers, each a string matching its pattern (the account
+/// page's answers are built with it too).
+pub(crate) fn with_headers(mut response: ResponseBuilder, headers: &[HeaderDoc]) -> RefOr<Response> {
     for (name, description, pattern) in headers {
         let schema = ObjectBuilder::new().schema_type(Type::String).pattern(Some(*pattern));
         response = response.header(
@@ -33,6 +28,17 @@ fn error(description: &str, example: Value, headers: &[HeaderDoc]) -> RefOr<Resp
         );
     }
     RefOr::T(response.build())
+}
+
+fn error(description: &str, example: Value, headers: &[HeaderDoc]) -> RefOr<Response> {
+    let response = ResponseBuilder::new().description(description).content(
+        "application/json",
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("ErrorBody")))
+            .example(Some(example))
+            .build(),
+    );
+    with_headers(response, headers)
 }
 
 fn body(error: &str, description: &str) -> Value {

@@ -3,35 +3,21 @@
 
 use std::collections::BTreeMap;
 
-use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, RefOr, Response, ResponseBuilder, Type};
 use utoipa::{IntoResponses, ToSchema};
 
-use crate::http::error::documented::groups;
-
-/// `(name, description, pattern)` of a response header.
-type HeaderDoc = (&'static str, &'static str, &'static str);
+use crate::http::error::documented::{HeaderDoc, groups, with_headers};
 
 pub const RETRY_AFTER: HeaderDoc = ("Retry-After", "Seconds to wait before retrying", "^[1-9][0-9]*$");
 
 pub fn html(description: &str, headers: &[HeaderDoc]) -> RefOr<Response> {
-    let mut response = ResponseBuilder::new().description(description).content(
+    let response = ResponseBuilder::new().description(description).content(
         "text/html",
         ContentBuilder::new()
             .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
             .build(),
     );
-    for (name, description, pattern) in headers {
-        let schema = ObjectBuilder::new().schema_type(Type::String).pattern(Some(*pattern));
-        response = response.header(
-            *name,
-            HeaderBuilder::new()
-                .description(Some(*description))
-                .schema(Some(schema))
-                .build(),
-        );
-    }
-    RefOr::T(response.build())
+    with_headers(response, headers)
 }
 
 groups! {
